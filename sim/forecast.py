@@ -1,0 +1,212 @@
+"""Forecast tables: monthly KPIs per replication, and their spread across replications.
+
+Every figure is a projection over the event log (``sim.projections``); this module only
+arranges them into months and summarises across replications.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .calendar import WorkingCalendar
+from .config import RunConfig, add_months, horizon_end, parse_date
+from .projections import assessment_times, mash_decision_times, month_end_levels, threshold_to_seen
+
+SIX_WEEKS_DAYS = 42.0
+STATUTORY_ASSESSMENT_WD = 45.0
+MASH_DECISION_WD = 1.0
+
+# KPI name -> plain-English label (column order of forecast.csv).
+KPIS: dict[str, str] = {
+    "contacts": "Contacts received",
+    "referrals": "Referrals (threshold met)",
+    "mash_within_1wd_pct": "% MASH decisions within 1 working day",
+    "mash_decision_wd_median": "Working days to MASH decision, median",
+    "mash_decision_wd_p90": "Working days to MASH decision, 90th percentile",
+    "waiting_for_allocation": "Children waiting for allocation at month end",
+    "seen": "Children seen after referral",
+    "threshold_to_seen_median": "Threshold-to-seen wait (days), median",
+    "threshold_to_seen_p90": "Threshold-to-seen wait (days), 90th percentile",
+    "threshold_to_seen_max": "Threshold-to-seen wait (days), maximum",
+    "seen_over_six_weeks": "Children seen after more than six weeks",
+    "assessments_completed": "Assessments completed",
+    "assessments_within_45wd_pct": "% assessments within 45 working days",
+    "open_cases": "Open cases at month end",
+    "caseload_per_fte": "Cases per case-holding FTE at month end",
+}
+STATS = ("mean", "p10", "p50", "p90", "ci95")
+
+
+def calendar_for(cfg: RunConfig) -> WorkingCalendar:
+    """The working calendar projections use (same span and rules as the model's)."""
+    start = parse_date("start_date", cfg.start_date)
+    first = (add_months(start, -cfg.warmup_months) - start).days
+    last = (horizon_end(cfg) - start).days + 800
+    return WorkingCalendar.build(start, first, last, cfg.service.calendar.weekends_off,
+                                 cfg.service.calendar.bank_holidays)
+
+
+def periods(cfg: RunConfig) -> list[tuple[dt.date, float, float]]:
+    """Forecast months: (first date, start t, end t), from start_date to the horizon."""
+    start = parse_date("start_date", cfg.start_date)
+    end = horizon_end(cfg)
+    out, k = [], 0
+    while True:
+        a, b = add_months(start, k), min(add_months(start, k + 1), end)
+        if a >= end:
+            return out
+        out.append((a, float((a - start).days), float((b - start).days)))
+        k += 1
+
+
+def _pct(x: pd.Series, q: float) -> float:
+    return float(np.percentile(x, q)) if len(x) else np.nan
+
+
+def monthly(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
+    """One row per (replication, month) with every KPI in ``KPIS``."""
+    cal = calendar_for(cfg)
+    months = periods(cfg)
+    edges = np.array([m[1] for m in months] + [months[-1][2]])
+    reps = sorted(df["replication"].unique().tolist())
+    labels = [m[0].isoformat()[:7] if m[0].day == 1 else m[0].isoformat() for m in months]
+
+    def month_of(t: pd.Series) -> np.ndarray:
+        return np.searchsorted(edges, t.to_numpy(), side="right") - 1
+
+    def by_month(frame: pd.DataFrame, tcol: str, agg) -> pd.DataFrame:
+        frame = frame.assign(month=month_of(frame[tcol]))
+        frame = frame[(frame["month"] >= 0) & (frame["month"] < len(months))]
+        return frame.groupby(["replication", "month"]).apply(agg, include_groups=False)
+
+    index = pd.MultiIndex.from_product([reps, range(len(months))], names=["replication", "month"])
+    out = pd.DataFrame(index=index)
+    ev = df["event"]
+    for kpi, event in (("contacts", "contact_received"), ("referrals", "referral_accepted")):
+        counts = df.loc[ev == event].assign(month=lambda f: month_of(f["t"])).groupby(["replication", "month"]).size()
+        out[kpi] = counts.reindex(index, fill_value=0)
+
+    mash = mash_decision_times(df, cal)
+    m = by_month(mash, "decided", lambda g: pd.Series({
+        "mash_within_1wd_pct": 100.0 * (g["working_days"] <= MASH_DECISION_WD).mean(),
+        "mash_decision_wd_median": _pct(g["working_days"], 50),
+        "mash_decision_wd_p90": _pct(g["working_days"], 90)}))
+    out = out.join(m)
+
+    seen = threshold_to_seen(df)
+    s = by_month(seen, "seen", lambda g: pd.Series({
+        "seen": float(len(g)),
+        "threshold_to_seen_median": _pct(g["wait_days"], 50),
+        "threshold_to_seen_p90": _pct(g["wait_days"], 90),
+        "threshold_to_seen_max": float(g["wait_days"].max()),
+        "seen_over_six_weeks": float((g["wait_days"] > SIX_WEEKS_DAYS).sum())}))
+    out = out.join(s)
+
+    asm = assessment_times(df, cal)
+    a = by_month(asm, "completed", lambda g: pd.Series({
+        "assessments_completed": float(len(g)),
+        "assessments_within_45wd_pct": 100.0 * (g["working_days"] <= STATUTORY_ASSESSMENT_WD).mean()}))
+    out = out.join(a)
+
+    levels = month_end_levels(df, edges[1:], reps)
+    for kpi, arr in levels.items():
+        out[kpi] = arr.reshape(-1)
+    for kpi in ("seen", "seen_over_six_weeks", "assessments_completed"):
+        out[kpi] = out[kpi].fillna(0.0)
+    out = out[list(KPIS)].reset_index()
+    out.insert(1, "period", [labels[i] for i in out["month"]])
+    return out
+
+
+def across_replications(per_rep: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Mean, 10th/50th/90th percentiles and 95% CI half-width of each KPI over replications."""
+    rows = []
+    for key, g in per_rep.groupby(keys, sort=True):
+        row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
+        row["replications"] = len(g)
+        for kpi in KPIS:
+            if kpi not in g:
+                continue
+            row.update({f"{kpi}_{s}": v for s, v in spread(g[kpi].to_numpy(float)).items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def spread(x: np.ndarray) -> dict[str, float]:
+    """Summary of one figure across replications (NaNs, e.g. months with nobody seen, ignored)."""
+    x = x[~np.isnan(x)]
+    if len(x) == 0:
+        return dict.fromkeys(STATS, np.nan)
+    half = (stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else np.nan
+    p10, p50, p90 = np.percentile(x, [10, 50, 90])
+    return {"mean": float(x.mean()), "p10": float(p10), "p50": float(p50), "p90": float(p90), "ci95": float(half)}
+
+
+def forecast_table(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
+    """The monthly forecast: one row per month, each KPI with its spread across replications."""
+    per_rep = monthly(df, cfg)
+    table = across_replications(per_rep.drop(columns=["month"]), ["period"])
+    order = {p: i for i, p in enumerate(per_rep["period"].drop_duplicates())}
+    return table.sort_values("period", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+# KPI over the whole horizon -> label, for the run summary.
+HEADLINE: dict[str, str] = {
+    "contacts": "Contacts",
+    "referrals": "Referrals",
+    "mash_within_1wd_pct": "% MASH decisions within 1 working day",
+    "threshold_to_seen_median": "Threshold-to-seen wait, median (days)",
+    "threshold_to_seen_p90": "Threshold-to-seen wait, 90th percentile (days)",
+    "threshold_to_seen_p95": "Threshold-to-seen wait, 95th percentile (days)",
+    "threshold_to_seen_p99": "Threshold-to-seen wait, 99th percentile (days)",
+    "threshold_to_seen_max": "Threshold-to-seen wait, maximum (days)",
+    "seen_over_six_weeks": "Children seen after more than six weeks",
+    "assessments_within_45wd_pct": "% assessments within 45 working days",
+    "waiting_for_allocation_end": "Children waiting for allocation at the end",
+    "caseload_per_fte_mean": "Cases per case-holding FTE (mean of month ends)",
+}
+
+
+def horizon_summary(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
+    """Headline KPIs over the whole forecast horizon, per replication then summarised."""
+    cal = calendar_for(cfg)
+    months = periods(cfg)
+    t0, t1 = months[0][1], months[-1][2]
+    reps = sorted(df["replication"].unique().tolist())
+    inside = (df["t"] >= t0) & (df["t"] < t1)
+    mash = mash_decision_times(df, cal)
+    mash = mash[(mash["decided"] >= t0) & (mash["decided"] < t1)]
+    seen = threshold_to_seen(df)
+    seen = seen[(seen["seen"] >= t0) & (seen["seen"] < t1)]
+    asm = assessment_times(df, cal)
+    asm = asm[(asm["completed"] >= t0) & (asm["completed"] < t1)]
+    ends = np.array([m[2] for m in months])
+    levels = month_end_levels(df, ends, reps)
+    rows = []
+    for i, r in enumerate(reps):
+        w = seen.loc[seen["replication"] == r, "wait_days"]
+        md = mash.loc[mash["replication"] == r, "working_days"]
+        ad = asm.loc[asm["replication"] == r, "working_days"]
+        rows.append({
+            "replication": r,
+            "contacts": float(((df["event"] == "contact_received") & inside & (df["replication"] == r)).sum()),
+            "referrals": float(((df["event"] == "referral_accepted") & inside & (df["replication"] == r)).sum()),
+            "mash_within_1wd_pct": 100.0 * float((md <= MASH_DECISION_WD).mean()) if len(md) else np.nan,
+            "threshold_to_seen_median": _pct(w, 50),
+            "threshold_to_seen_p90": _pct(w, 90),
+            "threshold_to_seen_p95": _pct(w, 95),
+            "threshold_to_seen_p99": _pct(w, 99),
+            "threshold_to_seen_max": float(w.max()) if len(w) else np.nan,
+            "seen_over_six_weeks": float((w > SIX_WEEKS_DAYS).sum()),
+            "assessments_within_45wd_pct": 100.0 * float((ad <= STATUTORY_ASSESSMENT_WD).mean()) if len(ad) else np.nan,
+            "waiting_for_allocation_end": float(levels["waiting_for_allocation"][i, -1]),
+            "caseload_per_fte_mean": float(np.nanmean(levels["caseload_per_fte"][i])),
+        })
+    per_rep = pd.DataFrame(rows)
+    out = []
+    for kpi, label in HEADLINE.items():
+        out.append({"kpi": kpi, "label": label, **spread(per_rep[kpi].to_numpy(float))})
+    return pd.DataFrame(out)

@@ -1,0 +1,82 @@
+"""Allocation: cases wait in a team's unallocated queue until a social worker has room.
+
+Order: priority (red, amber, green; for long-term transfers CP, then looked after, then CIN),
+then first come first served.  Allocation decisions are made on working days; a worker is
+chosen among those under their caseload cap, the one with most room first.
+"""
+from __future__ import annotations
+
+from heapq import heappop, heappush
+
+from ..events import Allocated
+
+
+class Allocation:
+    def __init__(self, env, service, team: str, workers):
+        self.env = env
+        self.service = service
+        self.team = team
+        self.workers = workers
+        self.log = service.log.append
+        self.waiting: list = []  # heap of (key, case); key = (rank, time referred, case_id)
+        self.wake = env.event()
+        env.process(self.allocate_when_room())
+
+    # -- commands ---------------------------------------------------------------------------
+    def refer(self, case, rank: int) -> None:
+        """Put ``case`` in the unallocated queue."""
+        key = (rank, self.env.now, case.case_id)
+        case.queue_key = key
+        heappush(self.waiting, (key, case))
+        self.poke()
+
+    def withdraw(self, case) -> None:
+        """Take ``case`` out of the queue (it closed while waiting); removed lazily from the heap."""
+        case.queue_key = None
+
+    def poke(self) -> None:
+        """Something changed (a referral, a free slot): look at the queue again."""
+        if not self.wake.triggered:
+            self.wake.succeed()
+
+    # -- the allocation procedure -------------------------------------------------------------
+    def allocate_when_room(self):
+        env, cal = self.env, self.service.calendar
+        while True:
+            yield self.wake
+            self.wake = env.event()
+            if not cal.is_working_day(env.now):  # allocation happens on working days
+                yield env.timeout(cal.at_working_time(cal.working_time(env.now)) - env.now)
+            self.allocate()
+
+    def allocate(self) -> None:
+        waiting = self.waiting
+        while waiting:
+            key, case = waiting[0]
+            if case.queue_key != key:  # withdrawn
+                heappop(waiting)
+                continue
+            worker = self.worker_with_room()
+            if worker is None:
+                return
+            heappop(waiting)
+            case.queue_key = None
+            previous = case.worker
+            worker.caseload.add(case.case_id)
+            case.worker = worker
+            self.log(Allocated(self.env.now, case.case_id, worker.worker_id, self.team))
+            if previous is not None:  # a transfer between teams frees the previous worker
+                self.service.release(previous, case.case_id)
+            self.service.allocated(case, worker)
+
+    def worker_with_room(self):
+        best, best_room = None, 0
+        for w in self.workers:
+            room = w.cap - len(w.caseload)
+            if room > best_room:
+                best, best_room = w, room
+        return best
+
+    def queued_case_ids(self) -> list[int]:
+        """Case ids waiting, in allocation order."""
+        return [case.case_id for key, case in sorted(self.waiting, key=lambda e: e[0]) if case.queue_key == key]
