@@ -41,6 +41,22 @@ def scenario_files() -> dict[str, Path]:
     return found
 
 
+class ScenarioFileError(ValueError):
+    """A scenario file that is not a YAML mapping; ``str()`` is one sentence naming the file."""
+
+
+def load_scenario(path: Path):
+    """A scenario file as an OmegaConf mapping, or ``ScenarioFileError``."""
+    try:
+        node = OmegaConf.load(path)
+    except Exception as e:  # noqa: BLE001 - YAML errors come in many types
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ScenarioFileError(f"Scenario file {path} is not valid YAML ({first})") from None
+    if not OmegaConf.is_dict(node):
+        raise ScenarioFileError(f"Scenario file {path} must hold a mapping of config keys")
+    return node
+
+
 def register() -> None:
     """Put the schema and every scenario file into Hydra's ConfigStore.
 
@@ -50,16 +66,19 @@ def register() -> None:
     cs = ConfigStore.instance()
     cs.store(name="run_schema", node=RunConfig)
     for name, path in scenario_files().items():
-        node = OmegaConf.load(path)
-        if not isinstance(node, dict) and not OmegaConf.is_dict(node):
-            raise ValueError(f"Scenario file {path} must hold a mapping of config keys.")
+        try:
+            node = load_scenario(path)
+        except ScenarioFileError:
+            continue  # reported only if this scenario is chosen (check_scenario_file)
         OmegaConf.update(node, "scenario.name", name, force_add=True)
         cs.store(group="scenario", name=name, node=node, package="_global_")
 
 
 def to_run_config(cfg) -> RunConfig:
     """Plain dataclasses from a composed OmegaConf config, validated."""
-    run = OmegaConf.to_object(cfg)
+    # Re-merge onto the schema so that keys forced in with '+' are refused like any unknown key.
+    strict = OmegaConf.merge(OmegaConf.structured(RunConfig), OmegaConf.to_container(cfg, resolve=True))
+    run = OmegaConf.to_object(strict)
     validate(run)
     return run
 
@@ -71,3 +90,11 @@ def compose_config(overrides: list[str] | None = None) -> RunConfig:
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         cfg = compose(config_name="config", overrides=list(overrides or []))
     return to_run_config(cfg)
+
+
+def check_scenario_file(name: str) -> None:
+    """Raise if scenario ``name``'s file alone does not fit the schema (to name the file in errors)."""
+    path = scenario_files().get(name)
+    if path is None:
+        return
+    OmegaConf.merge(OmegaConf.structured(RunConfig), load_scenario(path))

@@ -1,0 +1,194 @@
+"""The ``caseflow`` command: a thin Hydra entry point.
+
+``caseflow`` runs the default scenario; ``caseflow scenario=baseline_2022 horizon_months=24
+replications=20 seed=7`` runs another; ``caseflow -m scenario=default,baseline_2022`` sweeps.
+Every override is composed and validated before anything runs: a bad value ends the run with
+exit status 2 and one plain sentence, and nothing is written.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import fields, is_dataclass
+from typing import Sequence, get_args, get_origin, get_type_hints
+
+import hydra
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
+from omegaconf import DictConfig
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
+
+from .config import ConfigError, RunConfig
+from .report import print_summary, write_run
+from .runner import run_replications
+from .settings import ScenarioFileError, check_scenario_file, compose_config, config_dir, register, scenario_dirs, scenario_files, to_run_config
+
+EXIT_BAD_INPUT = 2
+HYDRA_FLAGS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd",
+                          "--experimental-rerun", "--info", "-i"}
+
+
+# ---------------------------------------------------------------- plain-sentence errors
+
+
+def _allowed_keys(path: str) -> list[str]:
+    """Keys allowed under ``path`` in the schema (for telling the user what exists)."""
+    node: type = RunConfig
+    for part in [p for p in path.split(".") if p][:-1]:
+        hints = get_type_hints(node)
+        if part not in hints:
+            return []
+        t = hints[part]
+        if get_origin(t) is not None:
+            args = [a for a in get_args(t) if is_dataclass(a)]
+            t = args[0] if args else t
+        if not is_dataclass(t):
+            return []
+        node = t
+    return [f.name for f in fields(node)]
+
+
+def explain(exc: BaseException) -> str:
+    """One plain sentence for a configuration problem."""
+    chain, e = [], exc
+    while e is not None:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    for e in chain:
+        if isinstance(e, ConfigError):
+            return str(e)
+    for e in chain:
+        if isinstance(e, (ConfigKeyError, ConfigAttributeError)):
+            key = getattr(e, "full_key", None) or "?"
+            allowed = _allowed_keys(key)
+            where = f" under '{key.rsplit('.', 1)[0]}'" if "." in key else ""
+            hint = f"; allowed keys{where} are {', '.join(allowed)}" if allowed else ""
+            return f"Unknown config key '{key}'{hint}."
+        if isinstance(e, ValidationError):
+            key = getattr(e, "full_key", None) or "?"
+            msg = str(getattr(e, "msg", e)).splitlines()[0].rstrip(".")
+            return f"Config key '{key}' has a value of the wrong type: {msg}."
+    for e in chain:
+        if isinstance(e, MissingConfigException) or "Could not find" in str(e):
+            text = str(e)
+            if "scenario" in text:
+                names = ", ".join(sorted(scenario_files()))
+                dirs = " or ".join(str(d) for d in scenario_dirs())
+                return f"Scenario not found ({text.splitlines()[0]}): available scenarios are {names}, from {dirs}."
+            return f"{text.splitlines()[0]}."
+        if isinstance(e, OverrideParseException):
+            first = str(e).splitlines()[0]
+            return f"Could not read the command-line argument ({first}): write settings as key=value, e.g. seed=7."
+        if isinstance(e, ConfigCompositionException):
+            return str(e).splitlines()[0].rstrip(".") + "."
+        if isinstance(e, OmegaConfBaseException):
+            key = getattr(e, "full_key", None)
+            first = str(getattr(e, "msg", e)).splitlines()[0].rstrip(".")
+            return f"Config key '{key}': {first}." if key else f"{first}."
+    first = (str(exc).splitlines() or [type(exc).__name__])[0].rstrip(".")
+    return f"Invalid configuration: {first}."
+
+
+def fail(message: str) -> None:
+    print(f"caseflow: {message}", file=sys.stderr)
+    raise SystemExit(EXIT_BAD_INPUT)
+
+
+# ---------------------------------------------------------------- pre-flight validation
+
+
+def split_argv(argv: Sequence[str]) -> tuple[list[str], bool]:
+    """The key=value overrides in ``argv`` and whether it asks for a multirun."""
+    overrides, multirun, skip = [], False, False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        if a in ("-m", "--multirun"):
+            multirun = True
+        elif a in HYDRA_FLAGS_WITH_VALUE:
+            skip = True
+        elif not a.startswith("-"):
+            overrides.append(a)
+    return overrides, multirun
+
+
+def preflight(argv: Sequence[str]) -> None:
+    """Compose and validate every job the command line describes; exit 2 on the first problem."""
+    overrides, multirun = split_argv(argv)
+    try:
+        register()
+        parsed = OverridesParser.create().parse_overrides(overrides)
+        jobs = [overrides]
+        if multirun:
+            from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+            jobs = [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+        elif any(o.is_sweep_override() for o in parsed):
+            sweep = next(o for o in parsed if o.is_sweep_override())
+            fail(f"Config key '{sweep.key_or_group}' has several values ({sweep.input_line}): "
+                 "add -m to run each of them (a multirun).")
+        for job in jobs:
+            compose_config([o for o in job if not o.lstrip("+~").startswith("hydra")])
+    except SystemExit:
+        raise
+    except Exception as e:  # every composition failure becomes one sentence
+        fail(_blame_scenario_file(overrides) or explain(e))
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def _blame_scenario_file(overrides: Sequence[str]) -> str | None:
+    """If the chosen scenario file itself is at fault, say so, naming the file."""
+    names = [o.split("=", 1)[1] for o in overrides if o.startswith("scenario=")] or ["default"]
+    for name in ",".join(names).split(","):
+        try:
+            check_scenario_file(name)
+        except ScenarioFileError as e:
+            return str(e).rstrip(".") + "."
+        except Exception as e:  # noqa: BLE001 - any failure here is the file's
+            return f"In scenario file {scenario_files()[name]}: {explain(e)}"
+    return None
+
+
+# ---------------------------------------------------------------- the run
+
+
+def run_forecast(cfg: RunConfig, argv: Sequence[str]) -> None:
+    """Run every replication, write the output folder, print the summary."""
+    started = dt.datetime.now(dt.timezone.utc)
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task(f"{cfg.scenario.name}: replications", total=cfg.replications)
+        events = run_replications(cfg, progress=lambda k: progress.advance(task))
+    where, summary = write_run(cfg, events, started, list(argv))
+    print_summary(summary, cfg, where)
+
+
+def _job(cfg: DictConfig) -> None:
+    try:
+        run = to_run_config(cfg)
+    except ConfigError as e:
+        fail(str(e))
+    run_forecast(run, sys.argv[1:])
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point for ``caseflow``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not any(a in ("--help", "-h", "--hydra-help", "--info", "-i") or a.startswith("--cfg") for a in argv):
+        preflight(argv)
+    register()
+    sys.argv = [sys.argv[0] if sys.argv else "caseflow", *argv]
+    entry = hydra.main(config_path=str(config_dir()), config_name="config", version_base="1.3")(_job)
+    try:
+        entry()
+    except KeyboardInterrupt:
+        print("caseflow: interrupted; no partial results were kept.", file=sys.stderr)
+        raise SystemExit(130)
+
+
+if __name__ == "__main__":
+    main()

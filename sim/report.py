@@ -1,0 +1,125 @@
+"""A run's output folder: event log, forecast tables, resolved config and manifest.
+
+Everything is written into a hidden temporary folder that is renamed into place only when
+complete, so an interrupted or failed run never leaves a half-written result.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import yaml
+
+from .config import RunConfig, to_plain
+from .forecast import forecast_table, horizon_summary
+from .log import write_parquet
+from .projections import events_frame
+
+PACKAGES = ("caseflow", "simpy", "numpy", "scipy", "pandas", "pyarrow", "hydra-core", "omegaconf", "holidays", "rich")
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_commit(where: Path) -> dict[str, object]:
+    """The commit of the caseflow checkout (and whether it had uncommitted changes)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=where, capture_output=True, text=True, timeout=10,
+                              check=True).stdout.strip()
+    try:
+        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": "unknown", "dirty": None}
+
+
+def new_run_dir(cfg: RunConfig, now: dt.datetime) -> Path:
+    """``<results_dir>/<scenario>/<timestamp>`` (a suffix keeps same-second runs apart)."""
+    base = Path(cfg.results_dir) / cfg.scenario.name
+    stamp = now.strftime("%Y-%m-%d_%H-%M-%S")
+    path, n = base / stamp, 1
+    while path.exists():
+        n += 1
+        path = base / f"{stamp}_{n}"
+    return path
+
+
+def write_run(cfg: RunConfig, events: pa.Table, started: dt.datetime, argv: list[str]) -> tuple[Path, pd.DataFrame]:
+    """Write the run's folder atomically; returns its path and the horizon summary."""
+    final = new_run_dir(cfg, started)
+    partial = final.parent / f".{final.name}.partial"
+    partial.mkdir(parents=True)
+    try:
+        df = events_frame(events)
+        forecast = forecast_table(df, cfg)
+        summary = horizon_summary(df, cfg)
+        if cfg.write_events:
+            write_parquet(events, partial / "events.parquet")
+        forecast.to_csv(partial / "forecast.csv", index=False, float_format="%.4g")
+        summary.to_csv(partial / "summary.csv", index=False, float_format="%.4g")
+        (partial / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
+        finished = dt.datetime.now(dt.timezone.utc)
+        manifest = {
+            "scenario": cfg.scenario.name,
+            "seed": cfg.seed,
+            "replications": cfg.replications,
+            "start_date": cfg.start_date,
+            "horizon_months": cfg.horizon_months,
+            "events": events.num_rows,
+            "started": started.isoformat(timespec="seconds"),
+            "finished": finished.isoformat(timespec="seconds"),
+            "run_seconds": round((finished - started).total_seconds(), 3),
+            "command": ["caseflow", *argv],
+            "git": git_commit(Path(__file__).resolve().parent),
+            "versions": package_versions(),
+            "platform": platform.platform(),
+            "files": sorted(p.name for p in partial.iterdir()),
+        }
+        (partial / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        partial.rename(final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return final, summary
+
+
+def print_summary(summary: pd.DataFrame, cfg: RunConfig, where: Path) -> None:
+    """A short table of the headline figures on the terminal."""
+    from rich.console import Console
+    from rich.table import Table
+
+    title = f"caseflow: {cfg.scenario.name}, {cfg.start_date} + {cfg.horizon_months} months, {cfg.replications} replication(s)"
+    table = Table(title=title, title_justify="left")
+    table.add_column("Figure over the forecast horizon")
+    ranged = cfg.replications > 1
+    table.add_column("mean", justify="right")
+    if ranged:
+        table.add_column("10th-90th pct", justify="right")
+    for row in summary.itertuples():
+        cells = [row.label, _fmt(row.mean)]
+        if ranged:
+            cells.append(f"{_fmt(row.p10)} - {_fmt(row.p90)}")
+        table.add_row(*cells)
+    console = Console(file=sys.stdout, width=110)
+    console.print(table)
+    console.print(f"Results: {where}")
+
+
+def _fmt(x: float) -> str:
+    if x != x:  # NaN
+        return "-"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}"
