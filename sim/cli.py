@@ -172,7 +172,9 @@ def _job(cfg: DictConfig) -> None:
         run = to_run_config(cfg)
     except ConfigError as e:
         fail(str(e))
-    run_forecast(run, sys.argv[1:])
+    from hydra.core.hydra_config import HydraConfig
+
+    run_forecast(run, list(HydraConfig.get().overrides.task))  # this job's own overrides
 
 
 def main(argv: Sequence[str] | None = None) -> None:
