@@ -1,0 +1,71 @@
+"""Projections on hand-built logs whose answers are known."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import events as E
+from sim.calendar import WorkingCalendar
+from sim.log import events_to_table
+from sim.projections import events_frame, mash_decision_times, threshold_to_seen
+from sim.projections.levels import level_at, month_end_levels
+
+START = dt.date(2023, 6, 5)  # a Monday in a week without bank holidays
+
+
+def tiny_log():
+    return [
+        E.WorkerStarted(-1.0, "ASM-001", "assessment", "permanent", 1.0, 2),
+        E.ContactReceived(0.25, 1, "amber", "police", False),
+        E.MashStarted(0.3, 1, "MASH-001"),
+        E.MashDecided(0.5, 1, "MASH-001", "referral"),
+        E.ReferralAccepted(0.5, 1, "amber", False),
+        E.ContactReceived(0.4, 2, "green", "schools", True),
+        E.ConsentRequested(0.4, 2),
+        E.ConsentReceived(4.4, 2),  # Friday
+        E.MashStarted(4.5, 2, "MASH-001"),
+        E.MashDecided(7.4, 2, "MASH-001", "no_further_action"),  # Monday: 1 working day later
+        E.Allocated(10.0, 1, "ASM-001", "assessment"),
+        E.Seen(12.25, 1, "ASM-001"),
+        E.AssessmentCompleted(30.0, 1, "ASM-001", "close"),
+        E.CaseClosed(30.0, 1, "ASM-001", "assessment"),
+    ]
+
+
+@pytest.fixture
+def df():
+    return events_frame(events_to_table(sorted(tiny_log(), key=lambda e: e.t), 0, START))
+
+
+def test_threshold_to_seen_counts_from_the_contact(df):
+    seen = threshold_to_seen(df)
+    assert seen["wait_days"].tolist() == [12.0]
+    assert seen["referral_to_seen"].tolist() == [11.75]
+
+
+def test_mash_decision_in_working_days(df):
+    cal = WorkingCalendar.build(START, -5, 60)
+    m = mash_decision_times(df, cal).set_index("case_id")
+    assert m.loc[1, "working_days"] == pytest.approx(0.25)
+    assert m.loc[2, "working_days"] == pytest.approx(5.0)  # Mon 0.4 -> Mon 7.4 is five working days
+
+
+def test_levels_at_instants(df):
+    lv = month_end_levels(df, np.array([0.1, 5.0, 11.0, 31.0]), [0])
+    assert lv["waiting_for_allocation"][0].tolist() == [0, 1, 0, 0]
+    assert lv["open_cases"][0].tolist() == [0, 1, 1, 0]
+    assert lv["caseload_per_fte"][0].tolist() == [0, 0, 1, 0]
+
+
+def test_level_at_weights():
+    iv = pd.DataFrame({"replication": [0, 0, 1], "start": [0.0, 1.0, 0.0], "end": [2.0, np.nan, 1.0], "w": [1.0, 0.5, 2.0]})
+    out = level_at(iv, np.array([0.5, 1.5, 5.0]), [0, 1], weight="w")
+    assert out.tolist() == [[1.0, 1.5, 0.5], [2.0, 0.0, 0.0]]
+
+
+def test_easter_is_not_counted():
+    cal = WorkingCalendar.build(dt.date(2023, 4, 3), 0, 30)  # Good Friday 7 Apr, Easter Monday 10 Apr
+    assert cal.working_days_between(0.4, 7.4) == pytest.approx(3.6)
