@@ -26,19 +26,15 @@ class Casework:
         s, cal = service.streams, service.calendar
         self.visit_s47 = sampler_in_clock_days(Sampler(cfg.visit_delay_s47, s("visit_s47")), cal)
         self.visit = sampler_in_clock_days(Sampler(cfg.visit_delay, s("visit")), cal)
-        self.assessment_length = Sampler(cfg.assessment_duration, s("assessment_duration"))
+        # Both timed from the referral (the strategy discussion for s47), not from now.
+        self.assessment_due = sampler_in_clock_days(Sampler(cfg.assessment_duration, s("assessment_duration")), cal)
         self.min_after_visit = sampler_in_clock_days(Sampler(cfg.min_assessment_after_visit, s("assessment_min")), cal)
-        self.conference_delay = Sampler(cfg.conference_delay, s("conference_delay"))
+        self.conference_due = sampler_in_clock_days(Sampler(cfg.conference_delay, s("conference_delay")), cal)
         self.outcome = {route: Choice(ASSESSMENT_OUTCOMES, [getattr(getattr(cfg.assessment_outcomes, route), o)
                                                             for o in ASSESSMENT_OUTCOMES], s(f"assessment_outcome_{route}"))
                         for route in ("s47", "other")}
         self.plan_end = {p: sampler_in_clock_days(Sampler(getattr(cfg.plan_duration, p), s(f"plan_duration_{p}")), cal)
                          for p in PLANS}
-
-    def _after(self, start: float, sampler: Sampler) -> float:
-        if sampler.unit == "days":
-            return start + sampler()
-        return self.service.calendar.add_working_days(start, sampler())
 
     # -- processes ------------------------------------------------------------------------------
     def assess(self, case, worker):
@@ -49,7 +45,7 @@ class Casework:
         yield env.timeout(seen_at - env.now)
         log(Seen(env.now, case.case_id, worker.worker_id))
         case.stage = "assessing"
-        done = max(self._after(case.referred_at, self.assessment_length), self.min_after_visit(env.now))
+        done = max(self.assessment_due(case.referred_at), self.min_after_visit(env.now))
         yield env.timeout(done - env.now)
         outcome = self.outcome["s47" if case.s47 else "other"]()
         log(AssessmentCompleted(env.now, case.case_id, worker.worker_id, outcome))
@@ -59,7 +55,7 @@ class Casework:
         if outcome == "cp":
             # Initial child protection conference, timed from the strategy discussion.
             case.stage = "awaiting_conference"
-            conference = self._after(case.referred_at, self.conference_delay)
+            conference = self.conference_due(case.referred_at)
             if conference > env.now:
                 yield env.timeout(conference - env.now)
         self.start_plan(case, outcome, "assessment", self.plan_end[outcome](env.now))
