@@ -8,7 +8,7 @@ import simpy
 
 from ..calendar import WorkingCalendar
 from ..config import RunConfig, add_months, horizon_end, parse_date
-from ..log import EventLog
+from ..log import EventLog, fewer_collections
 from ..state import ServiceState
 from ..streams import Streams
 from .allocation import Allocation
@@ -18,7 +18,8 @@ from .demand import contacts
 from .mash import Mash
 from .workforce import start_team
 
-CALENDAR_MARGIN_DAYS = 800  # stage times that end after the horizon still need working days
+CALENDAR_MARGIN_DAYS = 800
+ # stage times that end after the horizon still need working days
 
 
 class Service:
@@ -54,7 +55,8 @@ class Service:
 
     # -- run ------------------------------------------------------------------------------------
     def run(self) -> EventLog:
-        self.env.run(until=self.horizon_day)
+        with fewer_collections():
+            self.env.run(until=self.horizon_day)
         return self.log
 
     # -- what processes call ------------------------------------------------------------------------
