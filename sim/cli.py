@@ -25,8 +25,9 @@ from .runner import run_replications
 from .settings import ScenarioFileError, check_scenario_file, compose_config, config_dir, register, scenario_dirs, scenario_files, to_run_config
 
 EXIT_BAD_INPUT = 2
-HYDRA_FLAGS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd",
-                          "--experimental-rerun", "--info", "-i"}
+HYDRA_FLAGS_WITH_VALUE = {"--experimental-rerun", "--info", "-i"}
+# caseflow finds its config tree itself (./configs, else the shipped one): see settings.py.
+REFUSED_FLAGS = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd"}
 
 
 # ---------------------------------------------------------------- plain-sentence errors
@@ -117,6 +118,10 @@ def split_argv(argv: Sequence[str]) -> tuple[list[str], bool]:
 def preflight(argv: Sequence[str]) -> None:
     """Compose and validate every job the command line describes; exit 2 on the first problem."""
     overrides, multirun = split_argv(argv)
+    refused = [a for a in argv if a.split("=", 1)[0] in REFUSED_FLAGS]
+    if refused:
+        fail(f"The option {refused[0].split('=', 1)[0]} is not supported: caseflow reads configs/ in the "
+             "working directory if there is one, else its own, and scenarios/ likewise.")
     try:
         register()
         parsed = OverridesParser.create().parse_overrides(overrides)

@@ -223,52 +223,57 @@ def horizon_end(cfg: RunConfig) -> dt.date:
 # ---------------------------------------------------------------- validation
 
 
+def _finite(x) -> bool:
+    return x is not None and math.isfinite(x)
+
+
 def _check_dist(key: str, d: Dist) -> None:
     if d.kind not in DIST_KINDS:
         raise ConfigError(f"{key}.kind", f"is '{d.kind}' but must be one of {', '.join(DIST_KINDS)}")
     if d.unit not in DIST_UNITS:
         raise ConfigError(f"{key}.unit", f"is '{d.unit}' but must be one of {', '.join(DIST_UNITS)}")
     if d.kind == "fixed":
-        if d.value is None or not math.isfinite(d.value) or d.value < 0:
+        if not _finite(d.value) or d.value < 0:
             raise ConfigError(f"{key}.value", "must be set to a number of at least 0 for a fixed distribution")
     elif d.kind == "exponential":
-        if d.mean is None or not d.mean > 0:
-            raise ConfigError(f"{key}.mean", "must be set to a number above 0 for an exponential distribution")
+        if not _finite(d.mean) or not d.mean > 0:
+            raise ConfigError(f"{key}.mean", "must be set to a finite number above 0 for an exponential distribution")
     elif d.kind in ("lognormal", "gamma"):
-        if d.mean is None or not d.mean > 0:
-            raise ConfigError(f"{key}.mean", f"must be set to a number above 0 for a {d.kind} distribution")
-        if d.sd is None or not d.sd > 0:
-            raise ConfigError(f"{key}.sd", f"must be set to a number above 0 for a {d.kind} distribution")
+        if not _finite(d.mean) or not d.mean > 0:
+            raise ConfigError(f"{key}.mean", f"must be set to a finite number above 0 for a {d.kind} distribution")
+        if not _finite(d.sd) or not d.sd > 0:
+            raise ConfigError(f"{key}.sd", f"must be set to a finite number above 0 for a {d.kind} distribution")
     else:  # empirical
         if not d.edges or not d.counts or len(d.edges) != len(d.counts) + 1:
             raise ConfigError(f"{key}.edges", "must list one more bin edge than there are counts")
-        if any(b <= a for a, b in zip(d.edges, d.edges[1:])) or d.edges[0] < 0:
+        if any(b <= a for a, b in zip(d.edges, d.edges[1:])) or d.edges[0] < 0 or not all(map(_finite, d.edges)):
             raise ConfigError(f"{key}.edges", "must be increasing and start at 0 or above")
-        if any(c < 0 for c in d.counts) or sum(d.counts) <= 0:
+        if any(not _finite(c) or c < 0 for c in d.counts) or sum(d.counts) <= 0:
             raise ConfigError(f"{key}.counts", "must be non-negative with a positive total")
 
 
 def _check_shares(key: str, obj, must_sum_to_one: bool = True) -> None:
     values = {f.name: getattr(obj, f.name) for f in fields(obj)}
     for name, v in values.items():
-        if not (0.0 <= v <= 1.0):
+        if not (_finite(v) and 0.0 <= v <= 1.0):
             raise ConfigError(f"{key}.{name}", f"is {v} but a probability must lie between 0 and 1")
     if must_sum_to_one and abs(sum(values.values()) - 1.0) > 1e-6:
         total = round(sum(values.values()), 6)
         raise ConfigError(key, f"has probabilities summing to {total} but they must sum to 1")
 
 
-def _check_team(key: str, team: TeamConfig) -> None:
+def _check_team(key: str, team: TeamConfig, holds_cases: bool = True) -> None:
     for i, g in enumerate(team.groups):
         if g.count < 0:
             raise ConfigError(f"{key}.groups[{i}].count", f"is {g.count} but must be 0 or more")
         if g.kind not in WORKER_KINDS:
             raise ConfigError(f"{key}.groups[{i}].kind", f"is '{g.kind}' but must be one of {', '.join(WORKER_KINDS)}")
-        if not (0 < g.fte <= 1):
+        if not (_finite(g.fte) and 0 < g.fte <= 1):
             raise ConfigError(f"{key}.groups[{i}].fte", f"is {g.fte} but must be above 0 and at most 1")
     for f in fields(team.caseload_cap):
-        if getattr(team.caseload_cap, f.name) < 1:
-            raise ConfigError(f"{key}.caseload_cap.{f.name}", "must be at least 1")
+        cap = getattr(team.caseload_cap, f.name)
+        if holds_cases and not (_finite(cap) and cap >= 1):
+            raise ConfigError(f"{key}.caseload_cap.{f.name}", f"is {cap} but must be a number of at least 1")
     if sum(g.count for g in team.groups) == 0:
         raise ConfigError(f"{key}.groups", "must hold at least one worker")
 
@@ -288,12 +293,12 @@ def validate(cfg: RunConfig) -> None:
         raise ConfigError("end_date", f"is {cfg.end_date}, which is not after start_date {cfg.start_date}")
     s = cfg.service
     d = s.demand
-    if not (d.contacts_per_year > 0 and math.isfinite(d.contacts_per_year)):
+    if not (_finite(d.contacts_per_year) and d.contacts_per_year > 0):
         raise ConfigError("service.demand.contacts_per_year", f"is {d.contacts_per_year} but must be above 0")
-    if len(d.month_factors) != 12 or any(not f >= 0 for f in d.month_factors) or sum(d.month_factors) <= 0:
+    if len(d.month_factors) != 12 or any(not (_finite(f) and f >= 0) for f in d.month_factors) or sum(d.month_factors) <= 0:
         raise ConfigError("service.demand.month_factors", "must list 12 non-negative monthly factors, January first")
-    if not d.late_december_factor >= 0:
-        raise ConfigError("service.demand.late_december_factor", "must be 0 or more")
+    if not (_finite(d.late_december_factor) and d.late_december_factor >= 0):
+        raise ConfigError("service.demand.late_december_factor", "must be a number of 0 or more")
     _check_shares("service.demand.priority", d.priority)
     _check_shares("service.demand.source", d.source)
     m = s.mash
@@ -310,8 +315,8 @@ def validate(cfg: RunConfig) -> None:
         _check_shares(f"service.casework.assessment_outcomes.{route}", getattr(c.assessment_outcomes, route))
     for plan in ("cin", "cp", "lac"):
         _check_dist(f"service.casework.plan_duration.{plan}", getattr(c.plan_duration, plan))
-    for team in TEAMS:
-        _check_team(f"service.workforce.{team}", getattr(s.workforce, team))
+    for team in TEAMS:  # MASH screeners hold no caseload: their caps are not used
+        _check_team(f"service.workforce.{team}", getattr(s.workforce, team), holds_cases=team != "mash")
 
 
 def to_plain(obj):

@@ -66,6 +66,16 @@ def _pct(x: pd.Series, q: float) -> float:
     return float(np.percentile(x, q)) if len(x) else np.nan
 
 
+def _p90(x: pd.Series) -> float:
+    return _pct(x, 90)
+
+
+def within_statutory_assessment(working_days: pd.Series) -> pd.Series:
+    """Completed within 45 working days, counting whole working days elapsed (as the DfE's
+    duration bins do: "41-45" means 41 to 45 whole days, i.e. under 46)."""
+    return np.floor(working_days) <= STATUTORY_ASSESSMENT_WD
+
+
 def monthly(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
     """One row per (replication, month) with every KPI in ``KPIS``."""
     cal = calendar_for(cfg)
@@ -77,12 +87,14 @@ def monthly(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
     def month_of(t: pd.Series) -> np.ndarray:
         return np.searchsorted(edges, t.to_numpy(), side="right") - 1
 
-    def by_month(frame: pd.DataFrame, tcol: str, agg) -> pd.DataFrame:
+    index = pd.MultiIndex.from_product([reps, range(len(months))], names=["replication", "month"])
+
+    def by_month(frame: pd.DataFrame, tcol: str, **aggs) -> pd.DataFrame:
+        """Named aggregations per (replication, month of ``tcol``); months with no rows are NaN."""
         frame = frame.assign(month=month_of(frame[tcol]))
         frame = frame[(frame["month"] >= 0) & (frame["month"] < len(months))]
-        return frame.groupby(["replication", "month"]).apply(agg, include_groups=False)
+        return frame.groupby(["replication", "month"]).agg(**aggs).reindex(index)
 
-    index = pd.MultiIndex.from_product([reps, range(len(months))], names=["replication", "month"])
     out = pd.DataFrame(index=index)
     ev = df["event"]
     for kpi, event in (("contacts", "contact_received"), ("referrals", "referral_accepted")):
@@ -90,26 +102,26 @@ def monthly(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
         out[kpi] = counts.reindex(index, fill_value=0)
 
     mash = mash_decision_times(df, cal)
-    m = by_month(mash, "decided", lambda g: pd.Series({
-        "mash_within_1wd_pct": 100.0 * (g["working_days"] <= MASH_DECISION_WD).mean(),
-        "mash_decision_wd_median": _pct(g["working_days"], 50),
-        "mash_decision_wd_p90": _pct(g["working_days"], 90)}))
-    out = out.join(m)
+    mash["within"] = 100.0 * (mash["working_days"] <= MASH_DECISION_WD)
+    out = out.join(by_month(mash, "decided",
+                            mash_within_1wd_pct=("within", "mean"),
+                            mash_decision_wd_median=("working_days", "median"),
+                            mash_decision_wd_p90=("working_days", _p90)))
 
     seen = threshold_to_seen(df)
-    s = by_month(seen, "seen", lambda g: pd.Series({
-        "seen": float(len(g)),
-        "threshold_to_seen_median": _pct(g["wait_days"], 50),
-        "threshold_to_seen_p90": _pct(g["wait_days"], 90),
-        "threshold_to_seen_max": float(g["wait_days"].max()),
-        "seen_over_six_weeks": float((g["wait_days"] > SIX_WEEKS_DAYS).sum())}))
-    out = out.join(s)
+    seen["over"] = seen["wait_days"] > SIX_WEEKS_DAYS
+    out = out.join(by_month(seen, "seen",
+                            seen=("wait_days", "size"),
+                            threshold_to_seen_median=("wait_days", "median"),
+                            threshold_to_seen_p90=("wait_days", _p90),
+                            threshold_to_seen_max=("wait_days", "max"),
+                            seen_over_six_weeks=("over", "sum")))
 
     asm = assessment_times(df, cal)
-    a = by_month(asm, "completed", lambda g: pd.Series({
-        "assessments_completed": float(len(g)),
-        "assessments_within_45wd_pct": 100.0 * (g["working_days"] <= STATUTORY_ASSESSMENT_WD).mean()}))
-    out = out.join(a)
+    asm["within"] = 100.0 * within_statutory_assessment(asm["working_days"])
+    out = out.join(by_month(asm, "completed",
+                            assessments_completed=("working_days", "size"),
+                            assessments_within_45wd_pct=("within", "mean")))
 
     levels = month_end_levels(df, edges[1:], reps)
     for kpi, arr in levels.items():
@@ -201,7 +213,7 @@ def horizon_summary(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
             "threshold_to_seen_p99": _pct(w, 99),
             "threshold_to_seen_max": float(w.max()) if len(w) else np.nan,
             "seen_over_six_weeks": float((w > SIX_WEEKS_DAYS).sum()),
-            "assessments_within_45wd_pct": 100.0 * float((ad <= STATUTORY_ASSESSMENT_WD).mean()) if len(ad) else np.nan,
+            "assessments_within_45wd_pct": 100.0 * float(within_statutory_assessment(ad).mean()) if len(ad) else np.nan,
             "waiting_for_allocation_end": float(levels["waiting_for_allocation"][i, -1]),
             "caseload_per_fte_mean": float(np.nanmean(levels["caseload_per_fte"][i])),
         })

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
-from .config import RunConfig, to_plain
+from .config import RunConfig, horizon_end, to_plain
 from .forecast import forecast_table, horizon_summary
 from .log import write_parquet
 from .projections import events_frame
@@ -47,30 +47,39 @@ def git_commit(where: Path) -> dict[str, object]:
         return {"commit": "unknown", "dirty": None}
 
 
-def new_run_dir(cfg: RunConfig, now: dt.datetime) -> Path:
-    """``<results_dir>/<scenario>/<timestamp>`` (a suffix keeps same-second runs apart)."""
+def claim_run_dir(cfg: RunConfig, now: dt.datetime) -> tuple[Path, Path]:
+    """Claim ``<results_dir>/<scenario>/<local timestamp>`` and its hidden temporary twin.
+
+    The temporary folder is created exclusively, so two runs started in the same second take
+    different names (``..._2``, ``..._3``).
+    """
     base = Path(cfg.results_dir) / cfg.scenario.name
-    stamp = now.strftime("%Y-%m-%d_%H-%M-%S")
-    path, n = base / stamp, 1
-    while path.exists():
+    base.mkdir(parents=True, exist_ok=True)
+    stamp = now.astimezone().strftime("%Y-%m-%d_%H-%M-%S")
+    n = 1
+    while True:
+        name = stamp if n == 1 else f"{stamp}_{n}"
+        final, partial = base / name, base / f".{name}.partial"
+        if not final.exists():
+            try:
+                partial.mkdir()
+                return final, partial
+            except FileExistsError:
+                pass
         n += 1
-        path = base / f"{stamp}_{n}"
-    return path
 
 
 def write_run(cfg: RunConfig, events: pa.Table, started: dt.datetime, argv: list[str]) -> tuple[Path, pd.DataFrame]:
     """Write the run's folder atomically; returns its path and the horizon summary."""
-    final = new_run_dir(cfg, started)
-    partial = final.parent / f".{final.name}.partial"
-    partial.mkdir(parents=True)
+    final, partial = claim_run_dir(cfg, started)
     try:
         df = events_frame(events)
         forecast = forecast_table(df, cfg)
         summary = horizon_summary(df, cfg)
         if cfg.write_events:
             write_parquet(events, partial / "events.parquet")
-        forecast.to_csv(partial / "forecast.csv", index=False, float_format="%.4g")
-        summary.to_csv(partial / "summary.csv", index=False, float_format="%.4g")
+        forecast.round(4).to_csv(partial / "forecast.csv", index=False)
+        summary.round(4).to_csv(partial / "summary.csv", index=False)
         (partial / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
         finished = dt.datetime.now(dt.timezone.utc)
         manifest = {
@@ -78,7 +87,10 @@ def write_run(cfg: RunConfig, events: pa.Table, started: dt.datetime, argv: list
             "seed": cfg.seed,
             "replications": cfg.replications,
             "start_date": cfg.start_date,
+            "end_date": horizon_end(cfg).isoformat(),
             "horizon_months": cfg.horizon_months,
+            "end_date_set": cfg.end_date is not None,
+            "warmup_months": cfg.warmup_months,
             "events": events.num_rows,
             "started": started.isoformat(timespec="seconds"),
             "finished": finished.isoformat(timespec="seconds"),
@@ -87,7 +99,7 @@ def write_run(cfg: RunConfig, events: pa.Table, started: dt.datetime, argv: list
             "git": git_commit(Path(__file__).resolve().parent),
             "versions": package_versions(),
             "platform": platform.platform(),
-            "files": sorted(p.name for p in partial.iterdir()),
+            "outputs": sorted([p.name for p in partial.iterdir()] + ["manifest.json"]),
         }
         (partial / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         partial.rename(final)
@@ -102,7 +114,8 @@ def print_summary(summary: pd.DataFrame, cfg: RunConfig, where: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    title = f"caseflow: {cfg.scenario.name}, {cfg.start_date} + {cfg.horizon_months} months, {cfg.replications} replication(s)"
+    title = (f"caseflow: {cfg.scenario.name}, {cfg.start_date} to {horizon_end(cfg).isoformat()}, "
+             f"{cfg.replications} replication(s), seed {cfg.seed}")
     table = Table(title=title, title_justify="left")
     table.add_column("Figure over the forecast horizon")
     ranged = cfg.replications > 1

@@ -58,7 +58,7 @@ def replay(events: Iterable) -> ServiceState:
         elif name == "seen":
             stage[ev.case_id] = "assessing"
         elif name == "assessment_completed":
-            stage[ev.case_id] = "awaiting_conference" if ev.outcome == "cp" else "assessing"
+            stage[ev.case_id] = "assessing"  # closure or a plan follows at the same instant
         elif name == "plan_started":
             stage[ev.case_id] = "awaiting_transfer"
             queued[ev.case_id] = ("long_term", (PLAN_RANK[ev.plan], ev.t, ev.case_id))

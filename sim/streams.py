@@ -2,8 +2,11 @@
 
 Each stream's seed is derived from the run seed, the replication number and a stable hash of
 the stream's name, not from its position in a list, so adding a stream never shifts the
-others and replication k of every scenario sees the same draws for the same process (common
-random numbers).
+others.  Replication k of every scenario therefore draws the same sequence for each process
+(common random numbers): demand (arrival times, priorities, sources, consent needs) is
+identical across scenarios; downstream draws (screening times, outcomes, casework durations)
+come in the same sequence but are taken in the order children reach each step, so once
+staffing differs they may fall to different children.
 """
 from __future__ import annotations
 

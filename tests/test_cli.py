@@ -70,3 +70,24 @@ def test_multirun_sweeps_scenarios(tmp_path, monkeypatch):
 def test_default_scenario_composes():
     cfg = compose_config([])
     assert cfg.scenario.name == "default" and cfg.replications >= 1
+
+
+def test_a_month_in_which_nobody_is_seen_still_gives_a_forecast(tmp_path, monkeypatch):
+    # Screening so slow that no decision, referral or visit happens within the horizon.
+    out = run_cli(tmp_path, monkeypatch, "service.mash.screening.mean=1000", "service.mash.screening.sd=1",
+                  "horizon_months=1", "warmup_months=0", "service.casework.opening_stock=false")[0]
+    f = pd.read_csv(out / "forecast.csv")
+    assert f["seen_mean"].tolist() == [0.0]
+    assert f["threshold_to_seen_median_mean"].isna().all()
+    assert f["contacts_mean"].item() > 1000
+
+
+def test_two_runs_in_the_same_second_get_separate_folders(tmp_path):
+    import datetime as dt
+
+    from sim.report import claim_run_dir
+
+    cfg = compose_config([f"results_dir={tmp_path}"])
+    now = dt.datetime.now(dt.timezone.utc)
+    a, b = claim_run_dir(cfg, now), claim_run_dir(cfg, now)
+    assert a[0] != b[0] and a[1].is_dir() and b[1].is_dir()

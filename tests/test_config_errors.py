@@ -49,3 +49,25 @@ def test_several_values_without_multirun_is_refused(tmp_path, monkeypatch, capsy
         main(["seed=1,2"])
     assert exit_.value.code == 2
     assert "-m" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("override,key", [
+    ("service.mash.screening.mean=inf", "service.mash.screening.mean"),
+    ("service.demand.contacts_per_year=nan", "service.demand.contacts_per_year"),
+    ("service.workforce.long_term.caseload_cap.agency=0", "service.workforce.long_term.caseload_cap.agency"),
+])
+def test_non_finite_or_impossible_numbers_are_refused(override, key, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main([override])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert key in err and len(err.splitlines()) == 1, err
+
+
+def test_config_path_flag_is_refused_plainly(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(["--config-path", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert "--config-path" in capsys.readouterr().err

@@ -3,7 +3,8 @@
 The first visit follows allocation (s47 within about a working day, others a few working
 days).  The assessment's length is sampled from referral (the DfE's published distribution of
 referral-to-completion times), but it cannot finish before the visit plus a minimum of work,
-so allocation delays push completion later.  Plans (CIN, CP, looked after) move the case to a
+so allocation delays push completion later.  When the outcome is a child protection plan the
+decision is the initial conference's, timed from the strategy discussion (DfE C4).  Plans (CIN, CP, looked after) move the case to a
 long-term team and hold a worker's caseload until they end.
 """
 from __future__ import annotations
@@ -45,20 +46,17 @@ class Casework:
         yield env.timeout(seen_at - env.now)
         log(Seen(env.now, case.case_id, worker.worker_id))
         case.stage = "assessing"
-        done = max(self.assessment_due(case.referred_at), self.min_after_visit(env.now))
-        yield env.timeout(done - env.now)
         outcome = self.outcome["s47" if case.s47 else "other"]()
+        # A child protection plan is decided at the initial conference, timed from the strategy
+        # discussion (within 15 working days); other outcomes when the assessment ends.
+        due = self.conference_due(case.referred_at) if outcome == "cp" else self.assessment_due(case.referred_at)
+        done = max(due, self.min_after_visit(env.now))
+        yield env.timeout(done - env.now)
         log(AssessmentCompleted(env.now, case.case_id, worker.worker_id, outcome))
         if outcome == "close":
             self.close(case, "assessment")
-            return
-        if outcome == "cp":
-            # Initial child protection conference, timed from the strategy discussion.
-            case.stage = "awaiting_conference"
-            conference = self.conference_due(case.referred_at)
-            if conference > env.now:
-                yield env.timeout(conference - env.now)
-        self.start_plan(case, outcome, "assessment", self.plan_end[outcome](env.now))
+        else:
+            self.start_plan(case, outcome, "assessment", self.plan_end[outcome](env.now))
 
     def start_plan(self, case, plan: str, reason: str, ends_at: float) -> None:
         self.log(PlanStarted(self.env.now, case.case_id, plan, reason))
