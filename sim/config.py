@@ -14,6 +14,8 @@ from typing import Dict, List, Optional
 PRIORITIES = ("red", "amber", "green")
 TEAMS = ("mash", "assessment", "long_term")
 WORKER_KINDS = ("permanent", "agency", "asye")
+FUNDING_TYPES = ("permanent", "temporary", "agency")
+FUNDING_ACTIONS = ("add_posts", "end_temporary_posts", "convert_to_permanent", "retention_package")
 DIST_KINDS = ("fixed", "exponential", "lognormal", "gamma", "empirical")
 DIST_UNITS = ("working_days", "days")
 
@@ -136,9 +138,14 @@ class CaseworkConfig:
 
 @dataclass
 class WorkerGroup:
+    """``count`` posts of one funding type, each filled at the start by a worker of ``kind``."""
+
     count: int = 1
     kind: str = "permanent"
     fte: float = 1.0
+    funding: str = "permanent"        # permanent | temporary | agency (how the post is paid for)
+    fill_with: Optional[str] = None   # kind recruited when the post falls vacant (default: kind)
+    until: Optional[str] = None       # temporary posts: the date their funding ends
 
 
 @dataclass
@@ -155,10 +162,76 @@ class TeamConfig:
 
 
 @dataclass
+class ByKind:
+    """One number per kind of worker."""
+
+    permanent: float = 0.0
+    agency: float = 0.0
+    asye: float = 0.0
+
+
+@dataclass
+class TurnoverConfig:
+    annual_rate: ByKind = field(default_factory=ByKind)   # leavers per worker-year, by kind
+    notice_days: ByKind = field(default_factory=ByKind)   # calendar days between notice and leaving
+    # Assumption, no published elasticity: each unit of "pressure" (the caseload a worker would
+    # hold if the team's waiting children were shared out, over their cap, minus 1) adds this
+    # much to the leaving rate's multiplier.  0 switches the link off.
+    caseload_elasticity: float = 0.0
+    review_days: float = 30.0  # how often pressure is re-read (only when the elasticity is on)
+
+
+@dataclass
+class RecruitmentConfig:
+    permanent: Dist = field(default_factory=lambda: Dist(kind="fixed", value=0.0, unit="days"))
+    agency: Dist = field(default_factory=lambda: Dist(kind="fixed", value=0.0, unit="days"))
+    asye_share: float = 0.0            # share of permanent hires who are newly qualified (ASYE)
+    agency_cover: bool = False         # cover a vacant post with agency while recruiting permanently
+    ramp_up_days: float = 0.0          # new starters' reduced-cap period
+    ramp_up_cap_share: float = 1.0     # their cap as a share of the full cap meanwhile
+    asye_days: float = 365.0           # the ASYE year, after which the worker's cap is the permanent one
+
+
+@dataclass
+class SicknessConfig:
+    absence_share: float = 0.0   # share of working time absent
+    mean_spell_days: float = 5.0  # mean length of an absence spell (calendar days)
+
+
+@dataclass
 class WorkforceConfig:
     mash: TeamConfig = field(default_factory=TeamConfig)
     assessment: TeamConfig = field(default_factory=TeamConfig)
     long_term: TeamConfig = field(default_factory=TeamConfig)
+    turnover: TurnoverConfig = field(default_factory=TurnoverConfig)
+    recruitment: RecruitmentConfig = field(default_factory=RecruitmentConfig)
+    sickness: SicknessConfig = field(default_factory=SicknessConfig)
+    annual_cost_per_fte: ByKind = field(default_factory=ByKind)
+
+
+@dataclass
+class FundingAction:
+    """A dated change to posts or pay, from a scenario's funding schedule.
+
+    add_posts: ``count`` new ``funding`` posts in ``team`` (temporary ones end on ``until``),
+        recruited with ``fill_with`` workers (permanent | agency | asye).
+    end_temporary_posts: the temporary posts of ``team`` (all teams if unset) end now.
+    convert_to_permanent: the temporary posts of ``team`` (all if unset) become permanent.
+    retention_package: from ``date`` to ``until`` every worker's leaving rate is multiplied by
+        ``turnover_multiplier``; the package costs ``cost`` in total, spread over its days.
+    """
+
+    date: str = ""
+    action: str = ""
+    team: Optional[str] = None
+    count: int = 0
+    funding: str = "temporary"
+    fill_with: str = "permanent"
+    fte: float = 1.0
+    until: Optional[str] = None
+    turnover_multiplier: float = 1.0
+    cost: float = 0.0
+    name: str = ""
 
 
 @dataclass
@@ -169,6 +242,7 @@ class ServiceConfig:
     mash: MashConfig = field(default_factory=MashConfig)
     casework: CaseworkConfig = field(default_factory=CaseworkConfig)
     workforce: WorkforceConfig = field(default_factory=WorkforceConfig)
+    funding: List[FundingAction] = field(default_factory=list)
 
 
 @dataclass
@@ -270,6 +344,14 @@ def _check_team(key: str, team: TeamConfig, holds_cases: bool = True) -> None:
             raise ConfigError(f"{key}.groups[{i}].kind", f"is '{g.kind}' but must be one of {', '.join(WORKER_KINDS)}")
         if not (_finite(g.fte) and 0 < g.fte <= 1):
             raise ConfigError(f"{key}.groups[{i}].fte", f"is {g.fte} but must be above 0 and at most 1")
+        if g.funding not in FUNDING_TYPES:
+            raise ConfigError(f"{key}.groups[{i}].funding", f"is '{g.funding}' but must be one of {', '.join(FUNDING_TYPES)}")
+        if g.fill_with is not None and g.fill_with not in WORKER_KINDS:
+            raise ConfigError(f"{key}.groups[{i}].fill_with", f"is '{g.fill_with}' but must be one of {', '.join(WORKER_KINDS)}")
+        if g.funding == "temporary" and g.until is None:
+            raise ConfigError(f"{key}.groups[{i}].until", "must give the date temporary funding ends")
+        if g.until is not None:
+            parse_date(f"{key}.groups[{i}].until", g.until)
     for f in fields(team.caseload_cap):
         cap = getattr(team.caseload_cap, f.name)
         if holds_cases and not (_finite(cap) and cap >= 1):
@@ -317,6 +399,75 @@ def validate(cfg: RunConfig) -> None:
         _check_dist(f"service.casework.plan_duration.{plan}", getattr(c.plan_duration, plan))
     for team in TEAMS:  # MASH screeners hold no caseload: their caps are not used
         _check_team(f"service.workforce.{team}", getattr(s.workforce, team), holds_cases=team != "mash")
+    _check_dynamics("service.workforce", s.workforce)
+    for i, action in enumerate(s.funding):
+        _check_action(f"service.funding[{i}]", action, start)
+
+
+def _check_by_kind(key: str, values: ByKind, upper: float | None = None) -> None:
+    for f in fields(values):
+        v = getattr(values, f.name)
+        if not (_finite(v) and v >= 0 and (upper is None or v <= upper)):
+            limit = f" and at most {upper}" if upper is not None else ""
+            raise ConfigError(f"{key}.{f.name}", f"is {v} but must be a number of 0 or more{limit}")
+
+
+def _check_dynamics(key: str, wf: WorkforceConfig) -> None:
+    _check_by_kind(f"{key}.turnover.annual_rate", wf.turnover.annual_rate, upper=10)
+    _check_by_kind(f"{key}.turnover.notice_days", wf.turnover.notice_days)
+    _check_by_kind(f"{key}.annual_cost_per_fte", wf.annual_cost_per_fte)
+    t = wf.turnover
+    if not (_finite(t.caseload_elasticity) and t.caseload_elasticity >= 0):
+        raise ConfigError(f"{key}.turnover.caseload_elasticity", "must be a number of 0 or more")
+    if not (_finite(t.review_days) and t.review_days > 0):
+        raise ConfigError(f"{key}.turnover.review_days", "must be a number above 0")
+    r = wf.recruitment
+    for name in ("permanent", "agency"):
+        _check_dist(f"{key}.recruitment.{name}", getattr(r, name))
+    for name in ("asye_share", "ramp_up_cap_share"):
+        v = getattr(r, name)
+        if not (_finite(v) and 0 <= v <= 1):
+            raise ConfigError(f"{key}.recruitment.{name}", f"is {v} but must lie between 0 and 1")
+    for name in ("ramp_up_days", "asye_days"):
+        v = getattr(r, name)
+        if not (_finite(v) and v >= 0):
+            raise ConfigError(f"{key}.recruitment.{name}", f"is {v} but must be 0 or more")
+    sk = wf.sickness
+    if not (_finite(sk.absence_share) and 0 <= sk.absence_share < 0.5):
+        raise ConfigError(f"{key}.sickness.absence_share", f"is {sk.absence_share} but must be at least 0 and below 0.5")
+    if not (_finite(sk.mean_spell_days) and sk.mean_spell_days > 0):
+        raise ConfigError(f"{key}.sickness.mean_spell_days", "must be a number above 0")
+
+
+def _check_action(key: str, a: FundingAction, start: dt.date) -> None:
+    if a.action not in FUNDING_ACTIONS:
+        raise ConfigError(f"{key}.action", f"is '{a.action}' but must be one of {', '.join(FUNDING_ACTIONS)}")
+    when = parse_date(f"{key}.date", a.date)
+    if a.team is not None and a.team not in TEAMS:
+        raise ConfigError(f"{key}.team", f"is '{a.team}' but must be one of {', '.join(TEAMS)}")
+    until = parse_date(f"{key}.until", a.until) if a.until is not None else None
+    if until is not None and until <= when:
+        raise ConfigError(f"{key}.until", f"is {a.until}, which is not after its date {a.date}")
+    if a.action == "add_posts":
+        if a.team is None:
+            raise ConfigError(f"{key}.team", "must name the team the posts are added to")
+        if a.count < 1:
+            raise ConfigError(f"{key}.count", f"is {a.count} but must be at least 1")
+        if a.funding not in FUNDING_TYPES:
+            raise ConfigError(f"{key}.funding", f"is '{a.funding}' but must be one of {', '.join(FUNDING_TYPES)}")
+        if a.fill_with not in WORKER_KINDS:
+            raise ConfigError(f"{key}.fill_with", f"is '{a.fill_with}' but must be one of {', '.join(WORKER_KINDS)}")
+        if a.funding == "temporary" and until is None:
+            raise ConfigError(f"{key}.until", "must give the date the temporary posts' funding ends")
+        if not (_finite(a.fte) and 0 < a.fte <= 1):
+            raise ConfigError(f"{key}.fte", f"is {a.fte} but must be above 0 and at most 1")
+    if a.action == "retention_package":
+        if until is None:
+            raise ConfigError(f"{key}.until", "must give the date the retention package ends")
+        if not (_finite(a.turnover_multiplier) and a.turnover_multiplier >= 0):
+            raise ConfigError(f"{key}.turnover_multiplier", "must be a number of 0 or more")
+        if not (_finite(a.cost) and a.cost >= 0):
+            raise ConfigError(f"{key}.cost", "must be a number of 0 or more")
 
 
 def to_plain(obj):

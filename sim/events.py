@@ -99,26 +99,117 @@ class CaseClosed(NamedTuple):
     name = "case_closed"
 
 
+class PostOpened(NamedTuple):
+    """A funded post exists from now (vacant until a ``worker_started`` names it)."""
+    t: float
+    post_id: str
+    team: str
+    funding: str   # permanent | temporary | agency
+    reason: str    # establishment (at the start) | funding (a scenario's add_posts)
+    name = "post_opened"
+
+
+class PostFundingChanged(NamedTuple):
+    t: float
+    post_id: str
+    funding: str
+    name = "post_funding_changed"
+
+
+class PostClosed(NamedTuple):
+    """The post's funding ended; any worker in it has left (``worker_left`` just before)."""
+    t: float
+    post_id: str
+    reason: str
+    name = "post_closed"
+
+
+class RecruitmentStarted(NamedTuple):
+    t: float
+    post_id: str
+    kind: str  # the kind of worker sought
+    name = "recruitment_started"
+
+
 class WorkerStarted(NamedTuple):
     t: float
     worker_id: str
     team: str
-    kind: str   # permanent | agency | asye
+    kind: str          # permanent | agency | asye
     fte: float
-    cap: int    # caseload cap (0 for MASH screeners, who hold no caseload)
+    cap: int           # caseload cap now (0 for MASH screeners, who hold no caseload)
+    post_id: str
+    annual_cost: float  # cost of one FTE of this kind a year; cost accrues as fte x this
     name = "worker_started"
+
+
+class WorkerChanged(NamedTuple):
+    """The worker's cap, kind or pay changed (end of ramp-up; end of the ASYE year)."""
+    t: float
+    worker_id: str
+    kind: str
+    cap: int
+    annual_cost: float
+    reason: str  # ramped_up | asye_completed
+    name = "worker_changed"
+
+
+class AbsenceStarted(NamedTuple):
+    t: float
+    worker_id: str
+    name = "absence_started"
+
+
+class AbsenceEnded(NamedTuple):
+    t: float
+    worker_id: str
+    name = "absence_ended"
+
+
+class NoticeGiven(NamedTuple):
+    """The worker resigned (or their assignment ends): no new cases from now."""
+    t: float
+    worker_id: str
+    reason: str
+    name = "notice_given"
+
+
+class CaseReallocated(NamedTuple):
+    """The case's worker left: it returns to ``team``'s allocation queue (one more change of worker)."""
+    t: float
+    case_id: int
+    worker_id: str  # the worker who left
+    team: str
+    name = "case_reallocated"
 
 
 class WorkerLeft(NamedTuple):
     t: float
     worker_id: str
-    reason: str
+    reason: str  # resigned | post_ended | cover_ended
     name = "worker_left"
+
+
+class PackageStarted(NamedTuple):
+    """A retention package: leaving rates multiplied by ``multiplier`` until it ends."""
+    t: float
+    package: str
+    multiplier: float
+    cost: float  # total cost, spread evenly over the package's days
+    until: float  # t when it ends
+    name = "package_started"
+
+
+class PackageEnded(NamedTuple):
+    t: float
+    package: str
+    name = "package_ended"
 
 
 EVENT_TYPES = {cls.name: cls for cls in (
     ContactReceived, ConsentRequested, ConsentReceived, MashStarted, MashDecided,
     ReferralAccepted, Allocated, Seen, AssessmentCompleted, PlanStarted, CaseClosed,
-    WorkerStarted, WorkerLeft,
+    PostOpened, PostFundingChanged, PostClosed, RecruitmentStarted, WorkerStarted, WorkerChanged,
+    AbsenceStarted, AbsenceEnded, NoticeGiven, CaseReallocated, WorkerLeft, PackageStarted, PackageEnded,
 )}
 EVENT_NAMES = tuple(EVENT_TYPES)

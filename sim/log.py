@@ -33,6 +33,13 @@ ATTRIBUTE_COLUMNS: dict[str, pa.DataType] = {
     "kind": pa.string(),
     "fte": pa.float64(),
     "cap": pa.int32(),
+    "post_id": pa.string(),
+    "funding": pa.string(),
+    "annual_cost": pa.float64(),
+    "package": pa.string(),
+    "multiplier": pa.float64(),
+    "cost": pa.float64(),
+    "until": pa.float64(),
 }
 EVENT_DICTIONARY = pa.array(EVENT_NAMES, pa.string())
 SCHEMA = pa.schema(

@@ -13,12 +13,29 @@ PRIORITY_RANK = {"red": 0, "amber": 1, "green": 2}
 PLAN_RANK = {"cp": 0, "lac": 1, "cin": 2}
 
 
+@dataclass(frozen=True)
+class WorkerState:
+    team: str
+    kind: str
+    cap: int
+    accepting: bool  # False once on notice
+    absent: bool
+
+
+@dataclass(frozen=True)
+class PostState:
+    team: str
+    funding: str
+    worker_id: str | None  # None while vacant
+
+
 @dataclass
 class ServiceState:
     cases: dict[int, str] = field(default_factory=dict)              # open case -> stage
     caseloads: dict[str, frozenset[int]] = field(default_factory=dict)  # worker in post -> case ids
     queues: dict[str, list[int]] = field(default_factory=dict)        # team -> waiting, in order
-    workers: dict[str, str] = field(default_factory=dict)             # worker in post -> team
+    workers: dict[str, WorkerState] = field(default_factory=dict)     # worker in post -> state
+    posts: dict[str, PostState] = field(default_factory=dict)         # open post -> state
 
 
 def replay(events: Iterable) -> ServiceState:
@@ -26,9 +43,12 @@ def replay(events: Iterable) -> ServiceState:
     stage: dict[int, str] = {}
     holder: dict[int, str] = {}
     caseload: dict[str, set[int]] = {}
-    team_of: dict[str, str] = {}
+    workers: dict[str, dict] = {}
+    posts: dict[str, dict] = {}
     queued: dict[int, tuple[str, tuple]] = {}
     priority: dict[int, str] = {}
+    plan: dict[int, str] = {}
+    seen: set[int] = set()
     for ev in events:
         name = ev.name
         if name == "contact_received":
@@ -54,26 +74,59 @@ def replay(events: Iterable) -> ServiceState:
                 caseload[previous].discard(ev.case_id)
             holder[ev.case_id] = ev.worker_id
             caseload[ev.worker_id].add(ev.case_id)
-            stage[ev.case_id] = "allocated" if ev.team == "assessment" else "in_plan"
+            if ev.team == "assessment":
+                stage[ev.case_id] = "assessing" if ev.case_id in seen else "allocated"
+            else:
+                stage[ev.case_id] = "in_plan"
         elif name == "seen":
             stage[ev.case_id] = "assessing"
+            seen.add(ev.case_id)
         elif name == "assessment_completed":
             stage[ev.case_id] = "assessing"  # closure or a plan follows at the same instant
         elif name == "plan_started":
             stage[ev.case_id] = "awaiting_transfer"
+            plan[ev.case_id] = ev.plan
             queued[ev.case_id] = ("long_term", (PLAN_RANK[ev.plan], ev.t, ev.case_id))
         elif name == "case_closed":
             del stage[ev.case_id]
             queued.pop(ev.case_id, None)
+            priority.pop(ev.case_id, None)
+            plan.pop(ev.case_id, None)
+            seen.discard(ev.case_id)
             w = holder.pop(ev.case_id, None)
             if w is not None:
                 caseload[w].discard(ev.case_id)
+        elif name == "case_reallocated":
+            caseload[ev.worker_id].discard(ev.case_id)
+            holder.pop(ev.case_id, None)
+            if stage[ev.case_id] != "awaiting_transfer":
+                stage[ev.case_id] = "awaiting_reallocation"
+                rank = PRIORITY_RANK[priority[ev.case_id]] if ev.team == "assessment" else PLAN_RANK[plan[ev.case_id]]
+                queued[ev.case_id] = (ev.team, (rank, ev.t, ev.case_id))
         elif name == "worker_started":
             caseload[ev.worker_id] = set()
-            team_of[ev.worker_id] = ev.team
+            workers[ev.worker_id] = dict(team=ev.team, kind=ev.kind, cap=ev.cap, accepting=True, absent=False)
+            posts[ev.post_id]["worker_id"] = ev.worker_id
+        elif name == "worker_changed":
+            workers[ev.worker_id].update(kind=ev.kind, cap=ev.cap)
+        elif name == "notice_given":
+            workers[ev.worker_id]["accepting"] = False
+        elif name == "absence_started":
+            workers[ev.worker_id]["absent"] = True
+        elif name == "absence_ended":
+            workers[ev.worker_id]["absent"] = False
         elif name == "worker_left":
             caseload.pop(ev.worker_id, None)
-            team_of.pop(ev.worker_id, None)
+            workers.pop(ev.worker_id, None)
+            for p in posts.values():
+                if p["worker_id"] == ev.worker_id:
+                    p["worker_id"] = None
+        elif name == "post_opened":
+            posts[ev.post_id] = dict(team=ev.team, funding=ev.funding, worker_id=None)
+        elif name == "post_funding_changed":
+            posts[ev.post_id]["funding"] = ev.funding
+        elif name == "post_closed":
+            del posts[ev.post_id]
     queues: dict[str, list[int]] = {"assessment": [], "long_term": []}
     for case_id, (team, key) in sorted(queued.items(), key=lambda kv: kv[1][1]):
         queues[team].append(case_id)
@@ -81,5 +134,6 @@ def replay(events: Iterable) -> ServiceState:
         cases=stage,
         caseloads={w: frozenset(c) for w, c in caseload.items()},
         queues=queues,
-        workers=team_of,
+        workers={w: WorkerState(**v) for w, v in workers.items()},
+        posts={p: PostState(**v) for p, v in posts.items()},
     )

@@ -63,6 +63,9 @@ def test_no_worker_ever_over_cap(events):
     for e in events:
         if e.name == "worker_started":
             cap[e.worker_id] = e.cap
+        elif e.name == "worker_changed":
+            assert e.cap >= load[e.worker_id], f"{e.worker_id}'s cap cut below their caseload"
+            cap[e.worker_id] = e.cap
         elif e.name == "allocated":
             if e.case_id in holder:
                 load[holder[e.case_id]] -= 1
@@ -70,10 +73,25 @@ def test_no_worker_ever_over_cap(events):
             load[e.worker_id] += 1
             peak[e.worker_id] = max(peak[e.worker_id], load[e.worker_id])
             assert load[e.worker_id] <= cap[e.worker_id], f"{e.worker_id} over cap at t={e.t}"
-        elif e.name == "case_closed" and e.case_id in holder:
+        elif e.name in ("case_closed", "case_reallocated") and e.case_id in holder:
             load[holder.pop(e.case_id)] -= 1
+        elif e.name == "worker_left":
+            assert load[e.worker_id] == 0, f"{e.worker_id} left holding cases"
     # The service is under strain, so some workers must actually reach their cap.
     assert any(peak[w] == cap[w] for w in peak)
+
+
+def test_nobody_works_before_starting_or_after_leaving(events):
+    in_post, gone = set(), set()
+    for e in events:
+        if e.name == "worker_started":
+            in_post.add(e.worker_id)
+        elif e.name == "worker_left":
+            in_post.discard(e.worker_id)
+            gone.add(e.worker_id)
+        elif e.name in ("mash_started", "mash_decided", "allocated", "seen", "assessment_completed"):
+            assert e.worker_id in in_post, f"{e.name} by {e.worker_id} not in post at t={e.t}"
+    assert gone, "turnover is on in baseline_2022: someone must leave"
 
 
 def test_no_case_lost(baseline_run, events):

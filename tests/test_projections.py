@@ -18,7 +18,8 @@ START = dt.date(2023, 6, 5)  # a Monday in a week without bank holidays
 
 def tiny_log():
     return [
-        E.WorkerStarted(-1.0, "ASM-001", "assessment", "permanent", 1.0, 2),
+        E.PostOpened(-1.0, "ASM-P001", "assessment", "permanent", "establishment"),
+        E.WorkerStarted(-1.0, "ASM-001", "assessment", "permanent", 1.0, 2, "ASM-P001", 46000.0),
         E.ContactReceived(0.25, 1, "amber", "police", False),
         E.MashStarted(0.3, 1, "MASH-001"),
         E.MashDecided(0.5, 1, "MASH-001", "referral"),

@@ -1,8 +1,9 @@
 """Allocation: cases wait in a team's unallocated queue until a social worker has room.
 
 Order: priority (red, amber, green; for long-term transfers CP, then looked after, then CIN),
-then first come first served.  Allocation decisions are made on working days; a worker is
-chosen among those under their caseload cap, the one with most room first.
+then first come first served (a case whose worker left rejoins by its own priority, at the
+time it came back).  Allocation decisions are made on working days; a worker is chosen among
+those present, not on notice and under their caseload cap, the one with most room first.
 """
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ class Allocation:
         best, best_room = None, 0
         for w in self.workers:
             room = w.cap - len(w.caseload)
-            if room > best_room:
+            if room > best_room and w.accepting and not w.absent:
                 best, best_room = w, room
         return best
 

@@ -6,7 +6,8 @@ PLAN_RANK = {"cp": 0, "lac": 1, "cin": 2}  # order of transfer to long-term team
 
 
 class Case:
-    __slots__ = ("case_id", "priority", "s47", "stage", "worker", "plan", "queue_key", "closed", "referred_at")
+    __slots__ = ("case_id", "priority", "s47", "stage", "worker", "plan", "queue_key", "closed", "referred_at",
+                 "seen", "process", "assigned")
 
     def __init__(self, case_id: int, priority: str):
         self.case_id = case_id
@@ -18,3 +19,6 @@ class Case:
         self.queue_key = None   # position in an allocation queue while waiting
         self.closed = False
         self.referred_at = 0.0   # when threshold was met (referral accepted)
+        self.seen = False        # first visit done
+        self.process = None      # the assessment's SimPy process, once allocated
+        self.assigned = None     # event the assessment waits on while the case has no worker

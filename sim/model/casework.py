@@ -4,11 +4,12 @@ The first visit follows allocation (s47 within about a working day, others a few
 days).  The assessment's length is sampled from referral (the DfE's published distribution of
 referral-to-completion times), but it cannot finish before the visit plus a minimum of work,
 so allocation delays push completion later.  When the outcome is a child protection plan the
-decision is the initial conference's, timed from the strategy discussion (DfE C4).  Plans (CIN, CP, looked after) move the case to a
-long-term team and hold a worker's caseload until they end.
+decision is the initial conference's, timed from the strategy discussion (DfE C4).  Plans
+(CIN, CP, looked after) move the case to a long-term team and hold a worker's caseload until
+they end.  If the allocated worker leaves before the visit, the next worker visits; an
+assessment whose worker has gone waits for the next one before it can be completed.
 """
 from __future__ import annotations
-
 
 from ..distributions import Choice, Sampler, draw_array, mean_of, sampler_in_clock_days
 from ..events import AssessmentCompleted, CaseClosed, PlanStarted, Seen
@@ -38,12 +39,19 @@ class Casework:
                          for p in PLANS}
 
     # -- processes ------------------------------------------------------------------------------
-    def assess(self, case, worker):
+    def assess(self, case):
         """Allocated to an assessment worker: visit, assess, then close or start a plan."""
         env, log = self.env, self.log
-        case.stage = "allocated"
-        seen_at = (self.visit_s47 if case.s47 else self.visit)(env.now)
-        yield env.timeout(seen_at - env.now)
+        visit = self.visit_s47 if case.s47 else self.visit
+        while True:  # the first visit, by whoever holds the case when it falls due
+            worker = case.worker
+            if worker is None:
+                yield self.service.worker_assigned(case)
+                continue
+            yield env.timeout(visit(env.now) - env.now)
+            if case.worker is worker:
+                break
+        case.seen = True
         log(Seen(env.now, case.case_id, worker.worker_id))
         case.stage = "assessing"
         outcome = self.outcome["s47" if case.s47 else "other"]()
@@ -52,7 +60,9 @@ class Casework:
         due = self.conference_due(case.referred_at) if outcome == "cp" else self.assessment_due(case.referred_at)
         done = max(due, self.min_after_visit(env.now))
         yield env.timeout(done - env.now)
-        log(AssessmentCompleted(env.now, case.case_id, worker.worker_id, outcome))
+        while case.worker is None:  # nobody to sign it off until the case is reallocated
+            yield self.service.worker_assigned(case)
+        log(AssessmentCompleted(env.now, case.case_id, case.worker.worker_id, outcome))
         if outcome == "close":
             self.close(case, "assessment")
         else:

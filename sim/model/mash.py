@@ -16,12 +16,13 @@ MASH_OUTCOMES = ["no_further_action", "early_help", "referral"]
 
 
 class Mash:
-    def __init__(self, env, service, screeners):
+    def __init__(self, env, service):
         cfg = service.cfg.service.mash
         self.env = env
         self.service = service
         self.log = service.log.append
-        self.free = list(reversed(screeners))  # pop() takes the lowest-numbered free screener
+        self.workforce = service.workforce
+        self.free: list = []                   # screeners in post, present and not screening
         self.waiting: list = []                # (priority rank, arrival order, case, event)
         self._order = 0
         streams = service.streams
@@ -36,6 +37,21 @@ class Mash:
     def receive(self, case, needs_consent: bool) -> None:
         self.env.process(self.screen(case, needs_consent))
 
+    def available(self, worker) -> None:
+        """A screener can take a contact: the next one waiting, or they join the free pool."""
+        if worker.busy or worker.left or worker.absent or worker in self.free:
+            return
+        if self.waiting:
+            worker.busy = True
+            heappop(self.waiting)[3].succeed(worker)
+        else:
+            self.free.append(worker)
+
+    def unavailable(self, worker) -> None:
+        """Absent or gone: out of the free pool (one screening now is finished first)."""
+        if worker in self.free:
+            self.free.remove(worker)
+
     def screen(self, case, needs_consent: bool):
         """The contact's path through the MASH, from receipt to decision."""
         env, log = self.env, self.log
@@ -47,6 +63,7 @@ class Mash:
             case.stage = "awaiting_screening"
         if self.free and not self.waiting:
             worker = self.free.pop()
+            worker.busy = True
         else:
             ready = env.event()
             heappush(self.waiting, (PRIORITY_RANK[case.priority], self._order, case, ready))
@@ -59,10 +76,13 @@ class Mash:
         yield env.timeout(end - env.now)
         outcome = self.outcome[case.priority]()
         log(MashDecided(env.now, case.case_id, worker.worker_id, outcome))
-        if self.waiting:
-            heappop(self.waiting)[3].succeed(worker)  # hand straight to the next contact
-        else:
-            self.free.append(worker)
+        worker.busy = False
+        if self.workforce.finish_screening(worker):
+            if self.waiting:  # hand straight to the next contact
+                worker.busy = True
+                heappop(self.waiting)[3].succeed(worker)
+            else:
+                self.free.append(worker)
         if outcome == "referral":
             case.s47 = self.s47[case.priority]()
             log(ReferralAccepted(env.now, case.case_id, case.priority, case.s47))

@@ -9,14 +9,15 @@ import simpy
 from ..calendar import WorkingCalendar
 from ..config import RunConfig, add_months, horizon_end, parse_date
 from ..log import EventLog, fewer_collections
-from ..state import ServiceState
+from ..events import CaseReallocated
+from ..state import PostState, ServiceState, WorkerState
 from ..streams import Streams
 from .allocation import Allocation
-from .case import PRIORITY_RANK, Case
+from .case import PLAN_RANK, PRIORITY_RANK, Case
 from .casework import Casework, expected_plan_starts_per_day
 from .demand import contacts
 from .mash import Mash
-from .workforce import start_team
+from .workforce import Workforce
 
 CALENDAR_MARGIN_DAYS = 800
  # stage times that end after the horizon still need working days
@@ -39,16 +40,13 @@ class Service:
         self.open_cases: dict[int, Case] = {}
         self._next_case = 1
 
-        wf = cfg.service.workforce
-        now = self.env.now
-        self.teams = {
-            "mash": start_team("mash", wf.mash, now, self.log.append, holds_cases=False),
-            "assessment": start_team("assessment", wf.assessment, now, self.log.append),
-            "long_term": start_team("long_term", wf.long_term, now, self.log.append),
-        }
-        self.mash = Mash(self.env, self, self.teams["mash"])
+        self.workforce = Workforce(self.env, self)
+        self.teams = self.workforce.teams
+        self.mash = Mash(self.env, self)
         self.allocation = {t: Allocation(self.env, self, t, self.teams[t]) for t in ("assessment", "long_term")}
         self.casework = Casework(self.env, self)
+        self.workforce.establish(self.env.now)
+        self.workforce.schedule(cfg.service.funding)
         if cfg.service.casework.opening_stock:
             self.casework.open_stock(expected_plan_starts_per_day(cfg))
         self.env.process(contacts(self.env, self))
@@ -80,9 +78,57 @@ class Service:
 
     def allocated(self, case: Case, worker) -> None:
         if worker.team == "assessment":
-            self.env.process(self.casework.assess(case, worker))
+            case.stage = "assessing" if case.seen else "allocated"
+            if case.process is None:
+                case.process = self.env.process(self.casework.assess(case))
+            elif case.assigned is not None:
+                waiting, case.assigned = case.assigned, None
+                waiting.succeed()
         else:
             case.stage = "in_plan"
+
+    def worker_assigned(self, case: Case):
+        """An event that fires when ``case`` next gets a worker."""
+        if case.assigned is None:
+            case.assigned = self.env.event()
+        return case.assigned
+
+    # -- workforce changes ---------------------------------------------------------------------------
+    def worker_available(self, worker) -> None:
+        """A worker started, came back, or has more room: they can take work."""
+        if worker.team == "mash":
+            self.mash.available(worker)
+        else:
+            self.allocation[worker.team].poke()
+
+    def worker_unavailable(self, worker) -> None:
+        if worker.team == "mash":
+            self.mash.unavailable(worker)
+
+    def worker_gone(self, worker) -> None:
+        """The worker left: each of their cases goes back to allocation."""
+        if worker.team == "mash":
+            self.mash.unavailable(worker)
+            return
+        for case_id in sorted(worker.caseload):
+            self.reallocate(self.open_cases[case_id], worker)
+        worker.caseload.clear()
+        for alloc in self.allocation.values():
+            alloc.poke()
+
+    def reallocate(self, case: Case, leaver) -> None:
+        case.worker = None
+        if case.stage == "awaiting_transfer":  # already queued for a long-term worker
+            team = "long_term"
+        elif leaver.team == "assessment":
+            team = "assessment"
+            case.stage = "awaiting_reallocation"
+            self.allocation[team].refer(case, PRIORITY_RANK[case.priority])
+        else:
+            team = "long_term"
+            case.stage = "awaiting_reallocation"
+            self.allocation[team].refer(case, PLAN_RANK[case.plan])
+        self.log.append(CaseReallocated(self.env.now, case.case_id, leaver.worker_id, team))
 
     def release(self, worker, case_id: int) -> None:
         """A worker's slot became free: their team's allocation looks at its queue again."""
@@ -94,11 +140,14 @@ class Service:
     # -- state ------------------------------------------------------------------------------------
     def snapshot(self) -> ServiceState:
         """The live state, from the structures that drive the simulation."""
+        workers = [w for team in self.teams.values() for w in team]
         return ServiceState(
             cases={cid: c.stage for cid, c in self.open_cases.items()},
-            caseloads={w.worker_id: frozenset(w.caseload) for team in self.teams.values() for w in team},
+            caseloads={w.worker_id: frozenset(w.caseload) for w in workers},
             queues={t: a.queued_case_ids() for t, a in self.allocation.items()},
-            workers={w.worker_id: w.team for team in self.teams.values() for w in team},
+            workers={w.worker_id: WorkerState(w.team, w.kind, w.cap, w.accepting, w.absent) for w in workers},
+            posts={p.post_id: PostState(p.team, p.funding, p.worker.worker_id if p.worker else None)
+                   for p in self.workforce.posts.values() if not p.closed},
         )
 
 

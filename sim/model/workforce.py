@@ -1,32 +1,74 @@
-"""Workers and teams.
+"""The workforce: posts, the workers in them, and how both change.
 
-A worker belongs to a team, has a kind (permanent, agency, newly qualified ASYE), an FTE and a
-caseload cap.  Turnover, agency cover and funded posts slot in here (a later issue): every
-change to the workforce is a ``worker_started`` / ``worker_left`` event.
+A post belongs to a team and is paid for permanently, temporarily (until a date) or as agency
+cover; it is filled by a worker or vacant.  Workers have a kind (permanent, agency, newly
+qualified ASYE), an FTE and a caseload cap.  Workers resign at their kind's annual rate
+(times any retention package, and optionally times caseload pressure), give notice, stop
+taking new cases, and leave; their open cases go back to allocation.  A vacant post is
+recruited after a lag (agency fast, permanent slow), optionally covered by agency meanwhile.
+New starters ramp up on a reduced cap; sickness absence takes workers out for spells.
+Every change is an event in the log.
 """
 from __future__ import annotations
 
 import math
 
-from ..config import TeamConfig
-from ..events import WorkerStarted
+import simpy
+
+from ..config import TeamConfig, parse_date
+from ..distributions import Bernoulli, Sampler
+from ..events import (AbsenceEnded, AbsenceStarted, NoticeGiven, PackageEnded, PackageStarted,
+                      PostClosed, PostFundingChanged, PostOpened, RecruitmentStarted, WorkerChanged,
+                      WorkerLeft, WorkerStarted)
+
+TEAM_PREFIX = {"mash": "MASH", "assessment": "ASM", "long_term": "LT"}
 
 
 class Worker:
-    __slots__ = ("worker_id", "team", "kind", "fte", "cap", "caseload", "index")
+    __slots__ = ("worker_id", "team", "kind", "fte", "cap", "caseload", "post", "accepting", "absent",
+                 "busy", "leaving", "left", "budget", "rate", "rate_since", "employment", "pressure", "ramping")
 
-    def __init__(self, worker_id: str, team: str, kind: str, fte: float, cap: int, index: int):
+    def __init__(self, worker_id: str, team: str, kind: str, fte: float, cap: int, post):
         self.worker_id = worker_id
         self.team = team
         self.kind = kind
         self.fte = fte
         self.cap = cap
         self.caseload: set[int] = set()
-        self.index = index
+        self.post = post
+        self.accepting = True   # False once on notice: no new cases
+        self.absent = False
+        self.busy = False       # MASH screeners: screening a contact now
+        self.leaving = None     # MASH screeners: reason to leave once the current contact is done
+        self.left = False
+        self.budget = 0.0       # remaining unit-exponential "resignation budget"
+        self.rate = 0.0         # leaving rate per day now
+        self.rate_since = 0.0
+        self.employment = None  # the SimPy process waiting for the resignation
+        self.pressure = 0.0
+        self.ramping = False
 
     @property
     def room(self) -> int:
         return self.cap - len(self.caseload)
+
+    @property
+    def takes_cases(self) -> bool:
+        return self.accepting and not self.absent
+
+
+class Post:
+    __slots__ = ("post_id", "team", "funding", "fill_with", "fte", "worker", "closed", "recruiting")
+
+    def __init__(self, post_id: str, team: str, funding: str, fill_with: str, fte: float):
+        self.post_id = post_id
+        self.team = team
+        self.funding = funding
+        self.fill_with = fill_with
+        self.fte = fte
+        self.worker = None
+        self.closed = False
+        self.recruiting: set[str] = set()  # kinds being recruited now
 
 
 def caseload_cap(team: TeamConfig, kind: str, fte: float) -> int:
@@ -34,17 +76,284 @@ def caseload_cap(team: TeamConfig, kind: str, fte: float) -> int:
     return max(1, math.floor(getattr(team.caseload_cap, kind) * fte + 1e-9))
 
 
-TEAM_PREFIX = {"mash": "MASH", "assessment": "ASM", "long_term": "LT"}
+class Workforce:
+    def __init__(self, env, service):
+        self.env = env
+        self.service = service
+        self.cfg = service.cfg.service.workforce
+        self.log = service.log.append
+        self.teams = {t: [] for t in TEAM_PREFIX}   # workers in post, by team (allocation reads these)
+        self.posts: dict[str, Post] = {}
+        self._numbers = {t: 0 for t in TEAM_PREFIX}
+        self._post_numbers = {t: 0 for t in TEAM_PREFIX}
+        self.packages: list[float] = []              # multipliers of the retention packages in force
+        s = service.streams
+        self.resignation = s("turnover")
+        self.lag = {"permanent": Sampler(self.cfg.recruitment.permanent, s("recruitment_permanent")),
+                    "agency": Sampler(self.cfg.recruitment.agency, s("recruitment_agency"))}
+        self.newly_qualified = Bernoulli(self.cfg.recruitment.asye_share, s("recruitment_asye"))
+        self.sickness_rng = s("sickness")
+        # Resignation processes only exist when someone can resign (keeps the reduced models lean).
+        self.dynamic = any(getattr(self.cfg.turnover.annual_rate, k) > 0 for k in ("permanent", "agency", "asye"))
 
+    # -- the establishment at the start ---------------------------------------------------------------
+    def establish(self, now: float) -> None:
+        """The posts and workers in post when the simulation starts (no ramp-up for them)."""
+        for team in TEAM_PREFIX:
+            for group in getattr(self.cfg, team).groups:
+                until = self._t(group.until) if group.until else None
+                for _ in range(group.count):
+                    post = self.open_post(team, group.funding, group.fill_with or group.kind, group.fte, until,
+                                          "establishment")
+                    self.start_worker(post, group.kind, new_starter=False)
+        if self.cfg.turnover.caseload_elasticity > 0 and self.dynamic:
+            self.env.process(self.review_pressure())
 
-def start_team(team_name: str, team: TeamConfig, now: float, log, holds_cases: bool = True) -> list[Worker]:
-    """The team's workers in post at the start of the run, each announced by ``worker_started``."""
-    workers = []
-    for group in team.groups:
-        for _ in range(group.count):
-            i = len(workers)
-            cap = caseload_cap(team, group.kind, group.fte) if holds_cases else 0
-            w = Worker(f"{TEAM_PREFIX[team_name]}-{i + 1:03d}", team_name, group.kind, group.fte, cap, i)
-            log(WorkerStarted(now, w.worker_id, team_name, group.kind, group.fte, cap))
-            workers.append(w)
-    return workers
+    def _t(self, date: str) -> float:
+        return float((parse_date("date", date) - self.service.start_date).days)
+
+    # -- posts -------------------------------------------------------------------------------------------
+    def open_post(self, team: str, funding: str, fill_with: str, fte: float, until: float | None, reason: str) -> Post:
+        self._post_numbers[team] += 1
+        post = Post(f"{TEAM_PREFIX[team]}-P{self._post_numbers[team]:03d}", team, funding, fill_with, fte)
+        self.posts[post.post_id] = post
+        self.log(PostOpened(self.env.now, post.post_id, team, funding, reason))
+        if until is not None:
+            self.env.process(self._funding_ends(post, until))
+        return post
+
+    def _funding_ends(self, post: Post, until: float):
+        yield self.env.timeout(max(0.0, until - self.env.now))
+        if post.funding == "temporary" and not post.closed:
+            self.close_post(post, "funding_ended")
+
+    def close_post(self, post: Post, reason: str) -> None:
+        post.closed = True
+        if post.worker is not None:
+            self.leave(post.worker, "post_ended")
+        self.log(PostClosed(self.env.now, post.post_id, reason))
+
+    def make_permanent(self, post: Post) -> None:
+        post.funding = "permanent"
+        self.log(PostFundingChanged(self.env.now, post.post_id, "permanent"))
+
+    # -- recruitment -------------------------------------------------------------------------------------
+    def vacancy(self, post: Post) -> None:
+        """A funded post has no worker: recruit (and cover with agency meanwhile, if that is the policy)."""
+        if post.closed:
+            return
+        if post.funding == "agency" or post.fill_with == "agency":
+            self._recruit(post, "agency")
+            return
+        self._recruit(post, "permanent")
+        if self.cfg.recruitment.agency_cover:
+            self._recruit(post, "agency")
+
+    def _recruit(self, post: Post, route: str) -> None:
+        if route in post.recruiting:
+            return
+        post.recruiting.add(route)
+        self.env.process(self._recruitment(post, route))
+
+    def _recruitment(self, post: Post, route: str):
+        sought = "agency" if route == "agency" else ("asye" if post.fill_with == "asye" or self.newly_qualified()
+                                                     else "permanent")
+        self.log(RecruitmentStarted(self.env.now, post.post_id, sought))
+        yield self.env.timeout(self.lag[route]())
+        post.recruiting.discard(route)
+        if post.closed:
+            return
+        current = post.worker
+        if route == "agency":
+            if current is None:
+                self.start_worker(post, "agency")
+            return
+        # A substantive hire replaces agency cover (the cover's cases are reallocated).
+        if current is not None:
+            if current.kind != "agency":
+                return
+            self.leave(current, "cover_ended")
+        self.start_worker(post, sought)
+
+    # -- workers -----------------------------------------------------------------------------------------
+    def start_worker(self, post: Post, kind: str, new_starter: bool = True) -> Worker:
+        team = post.team
+        self._numbers[team] += 1
+        team_cfg = getattr(self.cfg, team)
+        holds_cases = team != "mash"
+        full_cap = caseload_cap(team_cfg, kind, post.fte) if holds_cases else 0
+        rec = self.cfg.recruitment
+        ramping = new_starter and holds_cases and rec.ramp_up_days > 0 and rec.ramp_up_cap_share < 1
+        cap = max(1, math.floor(full_cap * rec.ramp_up_cap_share + 1e-9)) if ramping else full_cap
+        w = Worker(f"{TEAM_PREFIX[team]}-{self._numbers[team]:03d}", team, kind, post.fte, cap, post)
+        w.ramping = ramping
+        post.worker = w
+        self.log(WorkerStarted(self.env.now, w.worker_id, team, kind, post.fte, cap, post.post_id,
+                               self.annual_cost(kind)))
+        self.teams[team].append(w)
+        if self.dynamic:
+            w.budget = float(self.resignation.exponential())
+            w.employment = self.env.process(self._employment(w))
+        if self.cfg.sickness.absence_share > 0:
+            self.env.process(self._sickness(w))
+        if ramping:
+            self.env.process(self._ramp_up(w, rec.ramp_up_days))
+        if kind == "asye":
+            self.env.process(self._asye_year(w, rec.asye_days))
+        self.service.worker_available(w)
+        return w
+
+    def annual_cost(self, kind: str) -> float:
+        return float(getattr(self.cfg.annual_cost_per_fte, kind))
+
+    def _full_cap(self, w: Worker) -> int:
+        return caseload_cap(getattr(self.cfg, w.team), w.kind, w.fte) if w.team != "mash" else 0
+
+    def _ramp_up(self, w: Worker, days: float):
+        yield self.env.timeout(days)
+        if not w.left:
+            w.ramping = False
+            w.cap = self._full_cap(w)
+            self.log(WorkerChanged(self.env.now, w.worker_id, w.kind, w.cap, self.annual_cost(w.kind), "ramped_up"))
+            self.service.worker_available(w)
+
+    def _asye_year(self, w: Worker, days: float):
+        yield self.env.timeout(days)
+        if w.left:
+            return
+        w.kind = "permanent"
+        if not w.ramping:  # still ramping: the full (permanent) cap comes when ramp-up ends
+            w.cap = self._full_cap(w)
+        self.log(WorkerChanged(self.env.now, w.worker_id, w.kind, w.cap, self.annual_cost(w.kind), "asye_completed"))
+        self._rates_changed([w])
+        self.service.worker_available(w)
+
+    # -- leaving ----------------------------------------------------------------------------------------
+    def leaving_rate(self, w: Worker) -> float:
+        """Resignations per day for this worker now."""
+        base = getattr(self.cfg.turnover.annual_rate, w.kind) / 365.0
+        return base * math.prod(self.packages) * (1.0 + self.cfg.turnover.caseload_elasticity * w.pressure)
+
+    def _employment(self, w: Worker):
+        """Wait for the worker's resignation; the rate may change (packages, pressure, kind)."""
+        while True:
+            w.rate, w.rate_since = self.leaving_rate(w), self.env.now
+            try:
+                if w.rate > 0:
+                    yield self.env.timeout(w.budget / w.rate)
+                    break
+                yield self.env.event()  # never resigns at a zero rate, until the rate changes
+            except simpy.Interrupt:
+                w.budget = max(0.0, w.budget - w.rate * (self.env.now - w.rate_since))
+                if w.left or not w.accepting:
+                    return
+        w.employment = None
+        self.give_notice(w, "resigned")
+
+    def _rates_changed(self, workers) -> None:
+        for w in workers:
+            if w.employment is not None and w.employment.is_alive and w.employment is not self.env.active_process:
+                w.employment.interrupt("rate changed")
+
+    def give_notice(self, w: Worker, reason: str) -> None:
+        if not w.accepting or w.left:
+            return
+        w.accepting = False
+        self.log(NoticeGiven(self.env.now, w.worker_id, reason))
+        self.env.process(self._notice(w, reason))
+
+    def _notice(self, w: Worker, reason: str):
+        yield self.env.timeout(getattr(self.cfg.turnover.notice_days, w.kind))
+        self.leave(w, reason)
+
+    def leave(self, w: Worker, reason: str) -> None:
+        """The worker goes; their cases return to allocation and their post falls vacant."""
+        if w.left:
+            return
+        if w.busy:  # a MASH screener finishes the contact in hand first
+            w.leaving = reason
+            return
+        w.left = True
+        w.accepting = False
+        self.teams[w.team].remove(w)
+        if w.employment is not None and w.employment.is_alive and w.employment is not self.env.active_process:
+            w.employment.interrupt("left")
+        self.service.worker_gone(w)  # their cases are reallocated first (case_reallocated events)
+        self.log(WorkerLeft(self.env.now, w.worker_id, reason))
+        post = w.post
+        post.worker = None
+        if not post.closed:
+            self.vacancy(post)
+
+    def finish_screening(self, w: Worker) -> bool:
+        """A MASH screener put down a contact; True if they are free to take another."""
+        w.busy = False
+        if w.leaving is not None:
+            reason, w.leaving = w.leaving, None
+            self.leave(w, reason)
+            return False
+        return not (w.left or w.absent)
+
+    # -- sickness ---------------------------------------------------------------------------------------
+    def _sickness(self, w: Worker):
+        sk = self.cfg.sickness
+        rng = self.sickness_rng
+        present_mean = sk.mean_spell_days * (1 - sk.absence_share) / sk.absence_share
+        while True:
+            yield self.env.timeout(float(rng.exponential(present_mean)))
+            if w.left:
+                return
+            w.absent = True
+            self.log(AbsenceStarted(self.env.now, w.worker_id))
+            self.service.worker_unavailable(w)
+            yield self.env.timeout(float(rng.exponential(sk.mean_spell_days)))
+            if w.left:
+                return
+            w.absent = False
+            self.log(AbsenceEnded(self.env.now, w.worker_id))
+            self.service.worker_available(w)
+
+    # -- pressure -------------------------------------------------------------------------------------
+    def review_pressure(self):
+        """Re-read caseload pressure every ``review_days`` (only when turnover depends on it)."""
+        every = self.cfg.turnover.review_days
+        while True:
+            yield self.env.timeout(every)
+            for team in ("assessment", "long_term"):
+                workers = self.teams[team]
+                if not workers:
+                    continue
+                waiting = len(self.service.allocation[team].queued_case_ids()) / len(workers)
+                for w in workers:
+                    w.pressure = max(0.0, (len(w.caseload) + waiting) / max(w.cap, 1) - 1.0)
+            self._rates_changed([w for team in self.teams.values() for w in team])
+
+    # -- funding schedule -----------------------------------------------------------------------------
+    def schedule(self, actions) -> None:
+        for i, a in enumerate(actions):
+            self.env.process(self._action(i, a))
+
+    def _action(self, i: int, a):
+        yield self.env.timeout(max(0.0, self._t(a.date) - self.env.now))
+        teams = [a.team] if a.team else list(TEAM_PREFIX)
+        if a.action == "add_posts":
+            until = self._t(a.until) if a.until else None
+            for _ in range(a.count):
+                post = self.open_post(a.team, a.funding, a.fill_with, a.fte, until, "funding")
+                self.vacancy(post)
+        elif a.action == "end_temporary_posts":
+            for post in [p for p in self.posts.values() if p.team in teams and p.funding == "temporary" and not p.closed]:
+                self.close_post(post, "funding_ended")
+        elif a.action == "convert_to_permanent":
+            for post in [p for p in self.posts.values() if p.team in teams and p.funding == "temporary" and not p.closed]:
+                self.make_permanent(post)
+        elif a.action == "retention_package":
+            name = a.name or f"package_{i + 1}"
+            until = self._t(a.until)
+            self.log(PackageStarted(self.env.now, name, a.turnover_multiplier, a.cost, until))
+            self.packages.append(a.turnover_multiplier)
+            self._rates_changed([w for team in self.teams.values() for w in team])
+            yield self.env.timeout(max(0.0, until - self.env.now))
+            self.log(PackageEnded(self.env.now, name))
+            self.packages.remove(a.turnover_multiplier)
+            self._rates_changed([w for team in self.teams.values() for w in team])
