@@ -14,6 +14,8 @@ from scipy import stats
 from .calendar import WorkingCalendar
 from .config import RunConfig, add_months, horizon_end, parse_date
 from .projections import assessment_times, mash_decision_times, month_end_levels, threshold_to_seen
+from .projections.workforce import (changes_of_worker, changes_per_child, cost_between, fte_at, leavers_between,
+                                    vacancies_at)
 
 SIX_WEEKS_DAYS = 42.0
 STATUTORY_ASSESSMENT_WD = 45.0
@@ -36,6 +38,11 @@ KPIS: dict[str, str] = {
     "assessments_within_45wd_pct": "% assessments within 45 working days",
     "open_cases": "Open cases at month end",
     "caseload_per_fte": "Cases per case-holding FTE at month end",
+    "changes_of_worker": "Changes of social worker (allocations after a child's first)",
+    "agency_share_pct": "Agency share of FTE at month end (%)",
+    "vacancies": "Vacant posts at month end",
+    "leavers": "Workers who left",
+    "cost": "Workforce cost (pounds)",
 }
 STATS = ("mean", "p10", "p50", "p90", "ci95")
 
@@ -124,13 +131,26 @@ def monthly(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
                             assessments_within_45wd_pct=("within", "mean")))
 
     levels = month_end_levels(df, edges[1:], reps)
+    levels.update(workforce_levels(df, edges, reps))
     for kpi, arr in levels.items():
         out[kpi] = arr.reshape(-1)
+    changes = changes_of_worker(df).assign(month=lambda f: month_of(f["t"])).groupby(["replication", "month"]).size()
+    out["changes_of_worker"] = changes.reindex(index, fill_value=0).astype(float)
     for kpi in ("seen", "seen_over_six_weeks", "assessments_completed"):
         out[kpi] = out[kpi].fillna(0.0)
     out = out[list(KPIS)].reset_index()
     out.insert(1, "period", [labels[i] for i in out["month"]])
     return out
+
+
+def workforce_levels(df: pd.DataFrame, edges: np.ndarray, reps) -> dict[str, np.ndarray]:
+    """Agency share and vacancies at each period's end; leavers and cost within each period."""
+    ends = edges[1:]
+    total = fte_at(df, ends, reps)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        agency = np.where(total > 0, 100.0 * fte_at(df, ends, reps, "agency") / total, np.nan)
+    return {"agency_share_pct": agency, "vacancies": vacancies_at(df, ends, reps),
+            "leavers": leavers_between(df, edges, reps), "cost": cost_between(df, edges, reps)}
 
 
 def across_replications(per_rep: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -179,7 +199,15 @@ HEADLINE: dict[str, str] = {
     "assessments_within_45wd_pct": "% assessments within 45 working days",
     "waiting_for_allocation_end": "Children waiting for allocation at the end",
     "caseload_per_fte_mean": "Cases per case-holding FTE (mean of month ends)",
+    "changes_per_child": "Changes of social worker per child allocated",
+    "three_plus_changes_pct": "% children with 3+ changes of worker in 12 months",
+    "agency_share_pct": "Agency share of FTE (%, mean of month ends)",
+    "vacancies_mean": "Vacant posts (mean of month ends)",
+    "leavers": "Workers who left",
+    "cost": "Workforce cost (pounds)",
+    "cost_per_child_seen_10wd": "Cost per child seen within 10 working days (pounds)",
 }
+SEEN_WITHIN_WD = 10.0
 
 
 def horizon_summary(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
@@ -197,6 +225,10 @@ def horizon_summary(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
     asm = asm[(asm["completed"] >= t0) & (asm["completed"] < t1)]
     ends = np.array([m[2] for m in months])
     levels = month_end_levels(df, ends, reps)
+    edges = np.array([t0] + [m[2] for m in months])
+    wf = workforce_levels(df, edges, reps)
+    per_child = changes_per_child(df, t0, t1).reindex(reps)
+    seen["working_days"] = cal.working_days_between(seen["received"].to_numpy(), seen["seen"].to_numpy())
     rows = []
     for i, r in enumerate(reps):
         w = seen.loc[seen["replication"] == r, "wait_days"]
@@ -216,7 +248,15 @@ def horizon_summary(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
             "assessments_within_45wd_pct": 100.0 * float(within_statutory_assessment(ad).mean()) if len(ad) else np.nan,
             "waiting_for_allocation_end": float(levels["waiting_for_allocation"][i, -1]),
             "caseload_per_fte_mean": float(np.nanmean(levels["caseload_per_fte"][i])),
+            "changes_per_child": float(per_child.loc[r, "changes_per_child"]),
+            "three_plus_changes_pct": float(per_child.loc[r, "three_plus_changes_pct"]),
+            "agency_share_pct": float(np.nanmean(wf["agency_share_pct"][i])),
+            "vacancies_mean": float(np.mean(wf["vacancies"][i])),
+            "leavers": float(wf["leavers"][i].sum()),
+            "cost": float(wf["cost"][i].sum()),
         })
+        quick = float((seen.loc[seen["replication"] == r, "working_days"] <= SEEN_WITHIN_WD).sum())
+        rows[-1]["cost_per_child_seen_10wd"] = rows[-1]["cost"] / quick if quick else np.nan
     per_rep = pd.DataFrame(rows)
     out = []
     for kpi, label in HEADLINE.items():
