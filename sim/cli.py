@@ -20,7 +20,8 @@ from omegaconf import DictConfig
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException, ValidationError
 
 from .config import ConfigError, RunConfig
-from .report import print_summary, write_run
+from .config import horizon_end
+from .report import _fmt, print_summary, write_comparison, write_run
 from .runner import run_replications
 from .settings import ScenarioFileError, check_scenario_file, compose_config, config_dir, register, scenario_dirs, scenario_files, to_run_config
 
@@ -182,9 +183,92 @@ def _job(cfg: DictConfig) -> None:
     run_forecast(run, list(HydraConfig.get().overrides.task))  # this job's own overrides
 
 
+def compare(argv: Sequence[str]) -> None:
+    """``caseflow compare A B [C ...] [key=value ...]``: the scenarios side by side, paired by replication."""
+    names = [a for a in argv if "=" not in a and not a.startswith("-")]
+    overrides = [a for a in argv if "=" in a]
+    unknown = [a for a in argv if a.startswith("-")]
+    if unknown:
+        fail(f"The option {unknown[0]} is not supported by caseflow compare: give scenario names, then key=value settings.")
+    if len(names) < 2:
+        fail("caseflow compare needs at least two scenario names, e.g. caseflow compare baseline_2022 permanent_posts.")
+    if any(o.split("=", 1)[0].lstrip("+~") == "scenario" for o in overrides):
+        fail("Config key 'scenario' is set by the names given to caseflow compare: remove scenario=... .")
+    cfgs: dict[str, RunConfig] = {}
+    register()
+    for i, name in enumerate(names):
+        label = name if name not in cfgs else f"{name}#{i + 1}"
+        try:
+            cfgs[label] = compose_config([f"scenario={name}", *overrides])
+        except Exception as e:  # noqa: BLE001 - every composition failure becomes one sentence
+            fail(_blame_scenario_file([f"scenario={name}"]) or explain(e))
+        finally:
+            GlobalHydra.instance().clear()
+    spans = {label: (c.start_date, horizon_end(c).isoformat()) for label, c in cfgs.items()}
+    if len(set(spans.values())) > 1:
+        listed = "; ".join(f"{k} {a} to {b}" for k, (a, b) in spans.items())
+        fail(f"Scenarios compared must cover the same months ({listed}): set start_date= and horizon_months= "
+             "on the command line.")
+    seeds = {(c.seed, c.replications) for c in cfgs.values()}
+    if len(seeds) > 1:
+        fail("Scenarios compared must share seed and replications (pairing by replication needs them): "
+             "set seed= and replications= on the command line.")
+    from .compare import comparison_markdown, comparison_table, scenario_kpis
+    from .projections import events_frame
+
+    started = dt.datetime.now(dt.timezone.utc)
+    first = next(iter(cfgs.values()))
+    events, kpis = {}, {}
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task("compare", total=len(cfgs) * first.replications)
+        for label, cfg in cfgs.items():
+            progress.update(task, description=f"{label}: replications")
+            events[label] = run_replications(cfg, progress=lambda k: progress.advance(task))
+            kpis[label] = scenario_kpis(events_frame(events[label]), cfg)
+    table = comparison_table(kpis)
+    title = (f"caseflow compare: {', '.join(cfgs)} ({first.start_date} to {horizon_end(first).isoformat()}, "
+             f"{first.replications} paired replications, seed {first.seed})")
+    markdown = comparison_markdown(table, title)
+    where = write_comparison(cfgs, events, table, markdown, started, ["compare", *argv])
+    _print_comparison(table, title)
+    print(f"Results: {where}")
+
+
+def _print_comparison(table, title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    whole = table[table["period"] == table["period"].iloc[0]]
+    names = list(whole["scenario"].drop_duplicates())
+    t = Table(title=title, title_justify="left")
+    t.add_column("Figure over the forecast horizon (mean; difference from first [95% CI])")
+    for n in names:
+        t.add_column(n, justify="right")
+    for kpi in whole["kpi"].drop_duplicates():
+        rows = whole[whole["kpi"] == kpi].set_index("scenario")
+        cells = []
+        for i, n in enumerate(names):
+            r = rows.loc[n]
+            cell = _fmt(r["mean"])
+            if i:
+                cell += f"\n{r['diff_from_first']:+,.1f} [{r['diff_ci95_low']:+,.1f}, {r['diff_ci95_high']:+,.1f}]"
+            cells.append(cell)
+        t.add_row(rows["label"].iloc[0], *cells)
+    Console(file=sys.stdout, width=160).print(t)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point for ``caseflow``."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "compare":
+        try:
+            compare(argv[1:])
+        except KeyboardInterrupt:
+            print("caseflow: interrupted; no partial results were kept.", file=sys.stderr)
+            raise SystemExit(130)
+        return
     if not any(a in ("--help", "-h", "--hydra-help", "--info", "-i") or a.startswith("--cfg") for a in argv):
         preflight(argv)
     register()

@@ -210,30 +210,31 @@ HEADLINE: dict[str, str] = {
 SEEN_WITHIN_WD = 10.0
 
 
-def horizon_summary(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
-    """Headline KPIs over the whole forecast horizon, per replication then summarised."""
+def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, float, float]] | None = None) -> pd.DataFrame:
+    """Headline KPIs (``HEADLINE``) per replication over consecutive forecast months (default: all)."""
     cal = calendar_for(cfg)
-    months = periods(cfg)
+    months = months or periods(cfg)
     t0, t1 = months[0][1], months[-1][2]
     reps = sorted(df["replication"].unique().tolist())
     inside = (df["t"] >= t0) & (df["t"] < t1)
     mash = mash_decision_times(df, cal)
     mash = mash[(mash["decided"] >= t0) & (mash["decided"] < t1)]
     seen = threshold_to_seen(df)
-    seen = seen[(seen["seen"] >= t0) & (seen["seen"] < t1)]
+    seen = seen[(seen["seen"] >= t0) & (seen["seen"] < t1)].copy()
+    seen["working_days"] = cal.working_days_between(seen["received"].to_numpy(), seen["seen"].to_numpy())
     asm = assessment_times(df, cal)
     asm = asm[(asm["completed"] >= t0) & (asm["completed"] < t1)]
     ends = np.array([m[2] for m in months])
     levels = month_end_levels(df, ends, reps)
-    edges = np.array([t0] + [m[2] for m in months])
-    wf = workforce_levels(df, edges, reps)
+    wf = workforce_levels(df, np.array([t0, *ends]), reps)
     per_child = changes_per_child(df, t0, t1).reindex(reps)
-    seen["working_days"] = cal.working_days_between(seen["received"].to_numpy(), seen["seen"].to_numpy())
     rows = []
     for i, r in enumerate(reps):
         w = seen.loc[seen["replication"] == r, "wait_days"]
         md = mash.loc[mash["replication"] == r, "working_days"]
         ad = asm.loc[asm["replication"] == r, "working_days"]
+        cost = float(wf["cost"][i].sum())
+        quick = float((seen.loc[seen["replication"] == r, "working_days"] <= SEEN_WITHIN_WD).sum())
         rows.append({
             "replication": r,
             "contacts": float(((df["event"] == "contact_received") & inside & (df["replication"] == r)).sum()),
@@ -253,12 +254,14 @@ def horizon_summary(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
             "agency_share_pct": float(np.nanmean(wf["agency_share_pct"][i])),
             "vacancies_mean": float(np.mean(wf["vacancies"][i])),
             "leavers": float(wf["leavers"][i].sum()),
-            "cost": float(wf["cost"][i].sum()),
+            "cost": cost,
+            "cost_per_child_seen_10wd": cost / quick if quick else np.nan,
         })
-        quick = float((seen.loc[seen["replication"] == r, "working_days"] <= SEEN_WITHIN_WD).sum())
-        rows[-1]["cost_per_child_seen_10wd"] = rows[-1]["cost"] / quick if quick else np.nan
-    per_rep = pd.DataFrame(rows)
-    out = []
-    for kpi, label in HEADLINE.items():
-        out.append({"kpi": kpi, "label": label, **spread(per_rep[kpi].to_numpy(float))})
-    return pd.DataFrame(out)
+    return pd.DataFrame(rows)
+
+
+def horizon_summary(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
+    """Headline KPIs over the whole forecast horizon, per replication then summarised."""
+    per_rep = window_kpis(df, cfg)
+    return pd.DataFrame([{"kpi": kpi, "label": label, **spread(per_rep[kpi].to_numpy(float))}
+                         for kpi, label in HEADLINE.items()])

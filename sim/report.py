@@ -47,13 +47,13 @@ def git_commit(where: Path) -> dict[str, object]:
         return {"commit": "unknown", "dirty": None}
 
 
-def claim_run_dir(cfg: RunConfig, now: dt.datetime) -> tuple[Path, Path]:
+def claim_run_dir(cfg: RunConfig, now: dt.datetime, folder: str | None = None) -> tuple[Path, Path]:
     """Claim ``<results_dir>/<scenario>/<local timestamp>`` and its hidden temporary twin.
 
     The temporary folder is created exclusively, so two runs started in the same second take
     different names (``..._2``, ``..._3``).
     """
-    base = Path(cfg.results_dir) / cfg.scenario.name
+    base = Path(cfg.results_dir) / (folder or cfg.scenario.name)
     base.mkdir(parents=True, exist_ok=True)
     stamp = now.astimezone().strftime("%Y-%m-%d_%H-%M-%S")
     n = 1
@@ -107,6 +107,49 @@ def write_run(cfg: RunConfig, events: pa.Table, started: dt.datetime, argv: list
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return final, summary
+
+
+def manifest(cfg: RunConfig, started: dt.datetime, argv: list[str], events: int, partial: Path) -> dict:
+    finished = dt.datetime.now(dt.timezone.utc)
+    return {
+        "seed": cfg.seed,
+        "replications": cfg.replications,
+        "start_date": cfg.start_date,
+        "end_date": horizon_end(cfg).isoformat(),
+        "events": events,
+        "started": started.isoformat(timespec="seconds"),
+        "finished": finished.isoformat(timespec="seconds"),
+        "run_seconds": round((finished - started).total_seconds(), 3),
+        "command": ["caseflow", *argv],
+        "git": git_commit(Path(__file__).resolve().parent),
+        "versions": package_versions(),
+        "platform": platform.platform(),
+    }
+
+
+def write_comparison(cfgs: dict[str, RunConfig], events: dict[str, pa.Table], table: pd.DataFrame,
+                     markdown: str, started: dt.datetime, argv: list[str]) -> Path:
+    """``<results_dir>/compare/<timestamp>/``: comparison.csv and .md, and each scenario's log and config."""
+    first = next(iter(cfgs.values()))
+    final, partial = claim_run_dir(first, started, folder="compare")
+    try:
+        table.round(4).to_csv(partial / "comparison.csv", index=False)
+        (partial / "comparison.md").write_text(markdown)
+        for label, cfg in cfgs.items():
+            sub = partial / "scenarios" / label
+            sub.mkdir(parents=True)
+            if cfg.write_events:
+                write_parquet(events[label], sub / "events.parquet")
+            (sub / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
+        m = manifest(first, started, argv, sum(t.num_rows for t in events.values()), partial)
+        m["scenarios"] = list(cfgs)
+        m["common_random_numbers"] = "replication k of every scenario uses streams keyed (seed, k, process)"
+        (partial / "manifest.json").write_text(json.dumps(m, indent=2) + "\n")
+        partial.rename(final)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return final
 
 
 def print_summary(summary: pd.DataFrame, cfg: RunConfig, where: Path) -> None:

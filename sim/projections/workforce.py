@@ -1,0 +1,110 @@
+"""Workforce projections: changes of social worker, FTE by kind, vacancies, leavers, cost.
+
+All from the log: worker_started / worker_changed / worker_left give each worker's FTE, kind
+and pay over time; post events give vacancies; allocated events give changes of worker.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .levels import level_at
+
+DAYS_A_YEAR = 365.0
+
+
+def changes_of_worker(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per allocation that changed a child's social worker (every allocation after the first)."""
+    alloc = df.loc[df["event"] == "allocated", ["replication", "case_id", "t", "seq", "team"]]
+    alloc = alloc.sort_values(["replication", "case_id", "seq"])
+    first = alloc.groupby(["replication", "case_id"])["t"].transform("min")
+    nth = alloc.groupby(["replication", "case_id"]).cumcount()
+    out = alloc.assign(first_allocated=first)
+    return out[nth > 0]
+
+
+def changes_per_child(df: pd.DataFrame, t0: float, t1: float) -> pd.DataFrame:
+    """Per replication: mean changes of worker per child allocated in [t0, t1), and the share of
+    those children with three or more changes in the twelve months from their first allocation."""
+    alloc = df.loc[(df["event"] == "allocated") & (df["t"] >= t0) & (df["t"] < t1), ["replication", "case_id"]]
+    children = alloc.drop_duplicates()
+    ch = changes_of_worker(df)
+    inside = ch[(ch["t"] >= t0) & (ch["t"] < t1)]
+    per_child = inside.groupby(["replication", "case_id"]).size()
+    year = ch[ch["t"] < ch["first_allocated"] + DAYS_A_YEAR].groupby(["replication", "case_id"]).size()
+    children = children.set_index(["replication", "case_id"])
+    children["changes"] = per_child.reindex(children.index, fill_value=0)
+    children["three_plus"] = year.reindex(children.index, fill_value=0) >= 3
+    g = children.groupby(level="replication")
+    return pd.DataFrame({"changes_per_child": g["changes"].mean(),
+                         "three_plus_changes_pct": 100.0 * g["three_plus"].mean()})
+
+
+def worker_segments(df: pd.DataFrame) -> pd.DataFrame:
+    """Spells of each worker with constant kind and pay: replication, worker_id, team, kind,
+    fte, annual_cost, start, end (NaN while still in post at the end of the log)."""
+    ev = df.loc[df["event"].isin(["worker_started", "worker_changed", "worker_left"]),
+                ["replication", "seq", "t", "event", "worker_id", "team", "kind", "fte", "annual_cost"]]
+    ev = ev.sort_values(["replication", "worker_id", "seq"])
+    by = ev.groupby(["replication", "worker_id"])
+    ev = ev.assign(end=by["t"].shift(-1), team=by["team"].ffill(), fte=by["fte"].ffill())
+    seg = ev[ev["event"] != "worker_left"].rename(columns={"t": "start"})
+    return seg[["replication", "worker_id", "team", "kind", "fte", "annual_cost", "start", "end"]]
+
+
+def fte_at(df: pd.DataFrame, at: np.ndarray, replications, kind: str | None = None) -> np.ndarray:
+    """FTE in post at each instant (of one kind, or all)."""
+    seg = worker_segments(df)
+    if kind is not None:
+        seg = seg[seg["kind"] == kind]
+    return level_at(seg, at, replications, weight="fte")
+
+
+def vacancy_intervals(df: pd.DataFrame) -> pd.DataFrame:
+    """Spells during which an open post had nobody in it."""
+    started = df.loc[df["event"] == "worker_started", ["replication", "worker_id", "post_id"]]
+    ev = df.loc[df["event"].isin(["post_opened", "worker_started", "worker_left", "post_closed"]),
+                ["replication", "seq", "t", "event", "worker_id", "post_id"]]
+    left = ev["event"] == "worker_left"
+    ev.loc[left, "post_id"] = ev.loc[left, ["replication", "worker_id"]].merge(
+        started, on=["replication", "worker_id"], how="left")["post_id"].to_numpy()
+    ev = ev.sort_values(["replication", "post_id", "seq"])
+    ev["end"] = ev.groupby(["replication", "post_id"])["t"].shift(-1)
+    vacant = ev[ev["event"].isin(["post_opened", "worker_left"])].rename(columns={"t": "start"})
+    vacant = vacant[~(vacant["end"] == vacant["start"])]  # filled or closed at once
+    return vacant[["replication", "post_id", "start", "end"]]
+
+
+def vacancies_at(df: pd.DataFrame, at: np.ndarray, replications) -> np.ndarray:
+    return level_at(vacancy_intervals(df), at, replications)
+
+
+def cost_between(df: pd.DataFrame, edges: np.ndarray, replications) -> np.ndarray:
+    """Cost in each period [edges[i], edges[i+1]) per replication: FTE-days x day rate of each
+    worker spell, plus retention packages spread evenly over their days."""
+    out = np.zeros((len(replications), len(edges) - 1))
+    seg = worker_segments(df)
+    pk = df.loc[df["event"] == "package_started", ["replication", "t", "until", "cost"]]
+    rep_index = {r: i for i, r in enumerate(replications)}
+    a, b = edges[:-1], edges[1:]
+    for frame, rate in ((seg, seg["fte"] * seg["annual_cost"] / DAYS_A_YEAR),
+                        (pk, pk["cost"] / (pk["until"] - pk["t"]).clip(lower=1e-9))):
+        if frame.empty:
+            continue
+        start = frame["start" if "start" in frame else "t"].to_numpy()[:, None]
+        end = np.nan_to_num(frame["end" if "end" in frame else "until"].to_numpy(), nan=np.inf)[:, None]
+        overlap = np.clip(np.minimum(end, b[None, :]) - np.maximum(start, a[None, :]), 0, None)
+        money = overlap * rate.to_numpy()[:, None]
+        for r, rows in pd.Series(range(len(frame)), index=frame["replication"].to_numpy()).groupby(level=0):
+            if r in rep_index:
+                out[rep_index[r]] += money[rows.to_numpy()].sum(axis=0)
+    return out
+
+
+def leavers_between(df: pd.DataFrame, edges: np.ndarray, replications) -> np.ndarray:
+    left = df.loc[df["event"] == "worker_left", ["replication", "t"]]
+    out = np.zeros((len(replications), len(edges) - 1))
+    for i, r in enumerate(replications):
+        t = left.loc[left["replication"] == r, "t"].to_numpy()
+        out[i] = np.histogram(t, bins=edges)[0]
+    return out
