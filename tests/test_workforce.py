@@ -1,0 +1,185 @@
+"""Workforce dynamics: turnover, reallocation, posts and funding, recruitment, cost."""
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+
+import numpy as np
+import pytest
+
+from sim.config import FundingAction
+from sim.forecast import periods
+from sim.model import Service
+from sim.projections import events_frame
+from sim.projections.workforce import cost_between
+from sim.runner import replication_table
+from sim.settings import compose_config
+from sim.state import replay
+
+
+def high_turnover(*extra):
+    """baseline_2022 with everyone leaving at 100% a year and vacancies covered by agency."""
+    return compose_config(["scenario=baseline_2022", "horizon_months=8", "seed=21",
+                           "service.workforce.turnover.annual_rate.permanent=1.0",
+                           "service.workforce.turnover.annual_rate.asye=1.0",
+                           "service.workforce.turnover.annual_rate.agency=2.0",
+                           "service.workforce.recruitment.agency_cover=true", *extra])
+
+
+@pytest.fixture(scope="module")
+def churn():
+    service = Service(high_turnover(), 0)
+    service.run()
+    return service
+
+
+def test_no_case_is_lost_when_workers_leave(churn):
+    events = list(churn.log)
+    holder, held = {}, defaultdict(set)
+    reallocated = 0
+    for e in events:
+        if e.name == "allocated":
+            if e.case_id in holder:
+                held[holder[e.case_id]].discard(e.case_id)
+            holder[e.case_id] = e.worker_id
+            held[e.worker_id].add(e.case_id)
+        elif e.name == "case_reallocated":
+            assert holder.get(e.case_id) == e.worker_id, "a case reallocated from someone who did not hold it"
+            held[holder.pop(e.case_id)].discard(e.case_id)
+            reallocated += 1
+        elif e.name == "case_closed" and e.case_id in holder:
+            held[holder.pop(e.case_id)].discard(e.case_id)
+        elif e.name == "worker_left":
+            assert not held[e.worker_id], f"{e.worker_id} left still holding {sorted(held[e.worker_id])}"
+    assert reallocated > 100
+    referred = {e.case_id for e in events if e.name == "referral_accepted"}
+    referred |= {e.case_id for e in events if e.name == "plan_started" and e.reason == "opening_stock"}
+    closed = {e.case_id for e in events if e.name == "case_closed"}
+    still_open = set(churn.snapshot().cases)
+    assert closed <= referred and not (closed & still_open)
+    assert referred - closed == referred & still_open  # every referred case is closed or still open
+
+
+def test_every_reallocated_case_is_allocated_again_or_still_waiting(churn):
+    state = churn.snapshot()
+    waiting = set(state.queues["assessment"]) | set(state.queues["long_term"])
+    last = {}
+    for e in churn.log:
+        if e.name in ("case_reallocated", "allocated", "case_closed"):
+            last[e.case_id] = e.name
+    dangling = {c for c, n in last.items() if n == "case_reallocated"}
+    assert dangling <= waiting | {c for c, s in state.cases.items() if s == "awaiting_transfer"}
+
+
+def test_replay_equals_final_state_with_turnover(churn):
+    assert replay(churn.log) == churn.snapshot()
+
+
+def test_leavers_give_notice_and_stop_taking_cases(churn):
+    notice, left = {}, {}
+    for e in churn.log:
+        if e.name == "notice_given":
+            notice[e.worker_id] = e.t
+        elif e.name == "worker_left":
+            left[e.worker_id] = (e.t, e.reason)
+        elif e.name == "allocated" and e.worker_id in notice:
+            pytest.fail(f"{e.worker_id} was allocated a case while on notice")
+    resigned = [w for w, (t, reason) in left.items() if reason == "resigned"]
+    assert len(resigned) > 20
+    kinds = {e.worker_id: e.kind for e in churn.log if e.name in ("worker_started", "worker_changed")}
+    days = high_turnover().service.workforce.turnover.notice_days
+    for w in resigned:  # a MASH screener may finish the contact in hand after the notice ends
+        assert left[w][0] - notice[w] >= getattr(days, kinds[w]) - 1e-9, w
+
+
+def test_agency_cover_fills_faster_than_permanent_recruitment(churn):
+    wait = defaultdict(list)
+    opened = {}
+    for e in churn.log:
+        if e.name == "recruitment_started":
+            opened[(e.post_id, e.kind == "agency")] = e.t
+        elif e.name == "worker_started":
+            key = (e.post_id, e.kind == "agency")
+            if key in opened:
+                wait["agency" if e.kind == "agency" else "permanent"].append(e.t - opened.pop(key))
+    assert len(wait["agency"]) > 20 and len(wait["permanent"]) > 10
+    assert np.mean(wait["agency"]) < np.mean(wait["permanent"]) / 3
+
+
+def test_temporary_posts_close_on_their_end_date_and_their_cases_move():
+    cfg = compose_config(["scenario=baseline_2022", "horizon_months=10", "seed=3"])
+    extra = FundingAction(date="2022-05-01", action="add_posts", team="assessment", count=6, funding="temporary",
+                          fill_with="agency", until="2022-11-01")
+    cfg = dataclasses.replace(cfg, service=dataclasses.replace(cfg.service, funding=[extra]))
+    service = Service(cfg, 0)
+    service.run()
+    end = (np.datetime64("2022-11-01") - np.datetime64("2022-04-01")).astype(int)
+    temp = [e.post_id for e in service.log if e.name == "post_opened" and e.funding == "temporary"]
+    closed = {e.post_id: e.t for e in service.log if e.name == "post_closed"}
+    assert len(temp) == 6 and all(closed.get(p) == end for p in temp)
+    in_temp = {e.worker_id for e in service.log if e.name == "worker_started" and e.post_id in temp}
+    left = {e.worker_id: (e.t, e.reason) for e in service.log if e.name == "worker_left" and e.worker_id in in_temp}
+    still_there = [w for w in in_temp if w not in left or left[w][0] >= end]
+    assert still_there, "some temporary workers should be in post when the money ends"
+    assert all(left[w] == (end, "post_ended") for w in still_there)
+    moved = [e for e in service.log if e.name == "case_reallocated" and e.t == end]
+    assert len(moved) >= 6 * 3, "the temporary workers' cases should be reallocated when the money ends"
+    assert replay(service.log) == service.snapshot()
+
+
+def test_retention_package_reduces_leavers_and_costs_its_price():
+    base = compose_config(["scenario=baseline_2022", "horizon_months=24", "seed=5"])
+    package = FundingAction(date="2022-04-01", action="retention_package", until="2024-04-01",
+                            turnover_multiplier=0.5, cost=702000.0, name="retention")
+    kept = dataclasses.replace(base, service=dataclasses.replace(base.service, funding=[package]))
+    leavers = []
+    for cfg in (base, kept):
+        df = events_frame(replication_table(cfg, 0))
+        leavers.append(int(((df.event == "worker_left") & (df.reason == "resigned") & (df.t >= 0)).sum()))
+    assert leavers[1] < leavers[0] * 0.75, leavers
+    df = events_frame(replication_table(kept, 0))
+    edges = np.array([0.0, 731.0])
+    no_package = events_frame(replication_table(kept, 0))
+    no_package = no_package[no_package.event != "package_started"]
+    assert cost_between(df, edges, [0])[0, 0] - cost_between(no_package, edges, [0])[0, 0] == pytest.approx(702000.0)
+
+
+def test_cost_equals_fte_days_times_day_rates():
+    cfg = high_turnover("horizon_months=6")
+    df = events_frame(replication_table(cfg, 0))
+    months = periods(cfg)
+    edges = np.array([m[1] for m in months] + [months[-1][2]])
+    projected = cost_between(df, edges, [0])[0]
+    # Independently: walk the log, accrue fte x annual_cost / 365 per day in post, split by month.
+    rate, since, total = {}, {}, np.zeros(len(edges) - 1)
+
+    def accrue(w, t_end):
+        a, b = since[w], t_end
+        for i in range(len(edges) - 1):
+            overlap = max(0.0, min(b, edges[i + 1]) - max(a, edges[i]))
+            total[i] += overlap * rate[w]
+    for e in df.sort_values("seq").itertuples():
+        if e.event == "worker_started":
+            rate[e.worker_id], since[e.worker_id] = e.fte * e.annual_cost / 365.0, e.t
+        elif e.event == "worker_changed":
+            accrue(e.worker_id, e.t)
+            fte = df[(df.event == "worker_started") & (df.worker_id == e.worker_id)].fte.item()
+            rate[e.worker_id], since[e.worker_id] = fte * e.annual_cost / 365.0, e.t
+        elif e.event == "worker_left":
+            accrue(e.worker_id, e.t)
+            del rate[e.worker_id]
+    for w in list(rate):
+        accrue(w, np.inf)
+    assert projected == pytest.approx(total, rel=1e-9)
+    assert total.sum() > 1e6
+
+
+def test_bad_funding_action_is_refused(tmp_path, monkeypatch, capsys):
+    from sim.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(["+service.funding=[{date:2022-05-01,action:hire_everyone}]"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "service.funding[0].action" in err and "add_posts" in err
