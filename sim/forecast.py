@@ -28,7 +28,7 @@ KPIS: dict[str, str] = {
     "mash_within_1wd_pct": "% MASH decisions within 1 working day",
     "mash_decision_wd_median": "Working days to MASH decision, median",
     "mash_decision_wd_p90": "Working days to MASH decision, 90th percentile",
-    "waiting_for_allocation": "Children waiting for allocation at month end",
+    "waiting_for_allocation": "Children waiting for a social worker at month end (new referrals and reallocations)",
     "seen": "Children seen after referral",
     "threshold_to_seen_median": "Threshold-to-seen wait (days), median",
     "threshold_to_seen_p90": "Threshold-to-seen wait (days), 90th percentile",

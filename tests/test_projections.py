@@ -70,3 +70,28 @@ def test_level_at_weights():
 def test_easter_is_not_counted():
     cal = WorkingCalendar.build(dt.date(2023, 4, 3), 0, 30)  # Good Friday 7 Apr, Easter Monday 10 Apr
     assert cal.working_days_between(0.4, 7.4) == pytest.approx(3.6)
+
+
+def test_a_child_whose_worker_left_counts_as_waiting_until_reallocated():
+    log = [
+        E.PostOpened(-1.0, "ASM-P001", "assessment", "permanent", "establishment"),
+        E.WorkerStarted(-1.0, "ASM-001", "assessment", "permanent", 1.0, 2, "ASM-P001", 46000.0),
+        E.PostOpened(-1.0, "ASM-P002", "assessment", "permanent", "establishment"),
+        E.WorkerStarted(-1.0, "ASM-002", "assessment", "agency", 1.0, 2, "ASM-P002", 64400.0),
+        E.ContactReceived(0.2, 1, "amber", "police", False),
+        E.ReferralAccepted(0.5, 1, "amber", False),
+        E.Allocated(1.0, 1, "ASM-001", "assessment"),
+        E.CaseReallocated(5.0, 1, "ASM-001", "assessment"),
+        E.WorkerLeft(5.0, "ASM-001", "resigned"),
+        E.Allocated(8.0, 1, "ASM-002", "assessment"),
+    ]
+    df = events_frame(events_to_table(log, 0, START))
+    lv = month_end_levels(df, np.array([0.7, 3.0, 6.0, 9.0]), [0])
+    assert lv["waiting_for_allocation"][0].tolist() == [1, 0, 1, 0]
+    from sim.projections.workforce import changes_of_worker, cost_between, fte_at, vacancies_at
+    assert len(changes_of_worker(df)) == 1
+    assert fte_at(df, np.array([3.0, 6.0]), [0]).tolist() == [[2.0, 1.0]]
+    assert fte_at(df, np.array([3.0]), [0], kind="agency").tolist() == [[1.0]]
+    assert vacancies_at(df, np.array([3.0, 6.0]), [0]).tolist() == [[0.0, 1.0]]
+    cost = cost_between(df, np.array([0.0, 10.0]), [0])[0, 0]
+    assert cost == pytest.approx((5.0 * 46000 + 10.0 * 64400) / 365)

@@ -37,14 +37,15 @@ def level_at(intervals: pd.DataFrame, at: np.ndarray, replications, weight: str 
 
 
 def awaiting_allocation(df: pd.DataFrame) -> pd.DataFrame:
-    """Intervals during which a referred child waited for an assessment social worker."""
-    ref = of(df, "referral_accepted").rename(columns={"t": "start"})
-    alloc = of(df, "allocated", ["team"])
-    alloc = alloc[alloc["team"] == "assessment"].groupby(KEYS, as_index=False)["t"].min()
-    closed = of(df, "case_closed").rename(columns={"t": "closed"})
-    out = ref.merge(alloc.rename(columns={"t": "end"}), on=KEYS, how="left")
-    out = out.merge(closed, on=KEYS, how="left")
-    out["end"] = out["end"].fillna(out["closed"])
+    """Intervals during which a child waited for a social worker: a referral waiting for its
+    first (assessment) allocation, or a child whose worker left, waiting to be reallocated."""
+    ev = df.loc[df["event"].isin(["referral_accepted", "case_reallocated", "allocated", "case_closed"]),
+                ["replication", "case_id", "seq", "t", "event"]].sort_values(["replication", "case_id", "seq"])
+    ev["end"] = ev.groupby(KEYS)["t"].shift(-1)
+    waiting = ev[ev["event"].isin(["referral_accepted", "case_reallocated"])]
+    # A child reallocated while already queued for a long-term worker was waiting for that
+    # transfer, not newly waiting: count from the reallocation all the same (no worker holds them).
+    out = waiting.rename(columns={"t": "start"})
     return out[["replication", "case_id", "start", "end"]]
 
 
