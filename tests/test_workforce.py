@@ -183,3 +183,15 @@ def test_bad_funding_action_is_refused(tmp_path, monkeypatch, capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "service.funding[0].action" in err and "add_posts" in err
+
+
+def test_caseload_pressure_raises_turnover_when_switched_on():
+    """The assumed link (off by default): with an elasticity, a strained team loses more staff."""
+    def leavers(elasticity):
+        cfg = compose_config(["scenario=baseline_2022", "horizon_months=12", "seed=2",
+                              "service.workforce.assessment.groups.0.count=13",
+                              f"service.workforce.turnover.caseload_elasticity={elasticity}"])
+        df = events_frame(replication_table(cfg, 0))
+        return int(((df.event == "worker_left") & (df.reason == "resigned")).sum())
+    off, on = leavers(0.0), leavers(20.0)
+    assert on > off, (off, on)
