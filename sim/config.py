@@ -145,7 +145,7 @@ class WorkerGroup:
     fte: float = 1.0
     funding: str = "permanent"        # permanent | temporary | agency (how the post is paid for)
     fill_with: Optional[str] = None   # kind recruited when the post falls vacant (default: kind)
-    until: Optional[str] = None       # temporary posts: the date their funding ends
+    until: Optional[str] = None       # temporary/agency posts: the last day their funding pays for
 
 
 @dataclass
@@ -190,6 +190,7 @@ class RecruitmentConfig:
     ramp_up_days: float = 0.0          # new starters' reduced-cap period
     ramp_up_cap_share: float = 1.0     # their cap as a share of the full cap meanwhile
     asye_days: float = 365.0           # the ASYE year, after which the worker's cap is the permanent one
+    stop_before_end_days: float = 0.0  # no recruitment into a post whose money ends sooner than this
 
 
 @dataclass
@@ -213,12 +214,14 @@ class WorkforceConfig:
 class FundingAction:
     """A dated change to posts or pay, from a scenario's funding schedule.
 
-    add_posts: ``count`` new ``funding`` posts in ``team`` (temporary ones end on ``until``),
-        recruited with ``fill_with`` workers (permanent | agency | asye).
+    add_posts: ``count`` new ``funding`` posts in ``team`` (with ``until``, the last funded day,
+        they close at the end of that day), recruited with ``fill_with`` workers
+        (permanent | agency | asye).
     end_temporary_posts: the temporary posts of ``team`` (all teams if unset) end now.
     convert_to_permanent: the temporary posts of ``team`` (all if unset) become permanent.
-    retention_package: from ``date`` to ``until`` every worker's leaving rate is multiplied by
-        ``turnover_multiplier``; the package costs ``cost`` in total, spread over its days.
+    retention_package: from ``date`` to the end of ``until`` every employed worker's (not agency)
+        leaving rate is multiplied by ``turnover_multiplier``; the package costs ``cost`` in
+        total, spread over its days.
     """
 
     date: str = ""
@@ -428,7 +431,7 @@ def _check_dynamics(key: str, wf: WorkforceConfig) -> None:
         v = getattr(r, name)
         if not (_finite(v) and 0 <= v <= 1):
             raise ConfigError(f"{key}.recruitment.{name}", f"is {v} but must lie between 0 and 1")
-    for name in ("ramp_up_days", "asye_days"):
+    for name in ("ramp_up_days", "asye_days", "stop_before_end_days"):
         v = getattr(r, name)
         if not (_finite(v) and v >= 0):
             raise ConfigError(f"{key}.recruitment.{name}", f"is {v} but must be 0 or more")

@@ -109,7 +109,7 @@ def test_agency_cover_fills_faster_than_permanent_recruitment(churn):
 def test_temporary_posts_close_on_their_end_date_and_their_cases_move():
     cfg = compose_config(["scenario=baseline_2022", "horizon_months=10", "seed=3"])
     extra = FundingAction(date="2022-05-01", action="add_posts", team="assessment", count=6, funding="temporary",
-                          fill_with="agency", until="2022-11-01")
+                          fill_with="agency", until="2022-10-31")  # last funded day
     cfg = dataclasses.replace(cfg, service=dataclasses.replace(cfg.service, funding=[extra]))
     service = Service(cfg, 0)
     service.run()
@@ -135,10 +135,12 @@ def test_retention_package_reduces_leavers_and_costs_its_price():
     leavers = []
     for cfg in (base, kept):
         df = events_frame(replication_table(cfg, 0))
-        leavers.append(int(((df.event == "worker_left") & (df.reason == "resigned") & (df.t >= 0)).sum()))
+        agency = set(df.loc[(df.event == "worker_started") & (df.kind == "agency"), "worker_id"])
+        left = df[(df.event == "worker_left") & (df.reason == "resigned") & (df.t >= 0)]
+        leavers.append(int((~left.worker_id.isin(agency)).sum()))  # the package is for employed staff
     assert leavers[1] < leavers[0] * 0.75, leavers
     df = events_frame(replication_table(kept, 0))
-    edges = np.array([0.0, 731.0])
+    edges = np.array([0.0, 800.0])  # the whole package (to the end of 1 April 2024)
     no_package = events_frame(replication_table(kept, 0))
     no_package = no_package[no_package.event != "package_started"]
     assert cost_between(df, edges, [0])[0, 0] - cost_between(no_package, edges, [0])[0, 0] == pytest.approx(702000.0)

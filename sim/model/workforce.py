@@ -58,9 +58,9 @@ class Worker:
 
 
 class Post:
-    __slots__ = ("post_id", "team", "funding", "fill_with", "fte", "worker", "closed", "recruiting")
+    __slots__ = ("post_id", "team", "funding", "fill_with", "fte", "worker", "closed", "recruiting", "until")
 
-    def __init__(self, post_id: str, team: str, funding: str, fill_with: str, fte: float):
+    def __init__(self, post_id: str, team: str, funding: str, fill_with: str, fte: float, until: float | None = None):
         self.post_id = post_id
         self.team = team
         self.funding = funding
@@ -69,6 +69,7 @@ class Post:
         self.worker = None
         self.closed = False
         self.recruiting: set[str] = set()  # kinds being recruited now
+        self.until = until                 # when the post's money ends (None: no end date)
 
 
 def caseload_cap(team: TeamConfig, kind: str, fte: float) -> int:
@@ -101,7 +102,7 @@ class Workforce:
         """The posts and workers in post when the simulation starts (no ramp-up for them)."""
         for team in TEAM_PREFIX:
             for group in getattr(self.cfg, team).groups:
-                until = self._t(group.until) if group.until else None
+                until = self._end_of(group.until) if group.until else None
                 for _ in range(group.count):
                     post = self.open_post(team, group.funding, group.fill_with or group.kind, group.fte, until,
                                           "establishment")
@@ -110,12 +111,17 @@ class Workforce:
             self.env.process(self.review_pressure())
 
     def _t(self, date: str) -> float:
+        """Clock time at the start of ``date``."""
         return float((parse_date("date", date) - self.service.start_date).days)
+
+    def _end_of(self, date: str) -> float:
+        """Clock time at the end of ``date`` (``until`` dates are the last funded day)."""
+        return self._t(date) + 1.0
 
     # -- posts -------------------------------------------------------------------------------------------
     def open_post(self, team: str, funding: str, fill_with: str, fte: float, until: float | None, reason: str) -> Post:
         self._post_numbers[team] += 1
-        post = Post(f"{TEAM_PREFIX[team]}-P{self._post_numbers[team]:03d}", team, funding, fill_with, fte)
+        post = Post(f"{TEAM_PREFIX[team]}-P{self._post_numbers[team]:03d}", team, funding, fill_with, fte, until)
         self.posts[post.post_id] = post
         self.log(PostOpened(self.env.now, post.post_id, team, funding, reason))
         if until is not None:
@@ -124,7 +130,7 @@ class Workforce:
 
     def _funding_ends(self, post: Post, until: float):
         yield self.env.timeout(max(0.0, until - self.env.now))
-        if post.funding == "temporary" and not post.closed:
+        if post.until == until and not post.closed:  # not made permanent meanwhile
             self.close_post(post, "funding_ended")
 
     def close_post(self, post: Post, reason: str) -> None:
@@ -135,6 +141,7 @@ class Workforce:
 
     def make_permanent(self, post: Post) -> None:
         post.funding = "permanent"
+        post.until = None
         self.log(PostFundingChanged(self.env.now, post.post_id, "permanent"))
 
     # -- recruitment -------------------------------------------------------------------------------------
@@ -142,6 +149,8 @@ class Workforce:
         """A funded post has no worker: recruit (and cover with agency meanwhile, if that is the policy)."""
         if post.closed:
             return
+        if post.until is not None and post.until - self.env.now < self.cfg.recruitment.stop_before_end_days:
+            return  # nobody is recruited into a post whose money is about to run out
         if post.funding == "agency" or post.fill_with == "agency":
             self._recruit(post, "agency")
             return
@@ -232,7 +241,8 @@ class Workforce:
     def leaving_rate(self, w: Worker) -> float:
         """Resignations per day for this worker now."""
         base = getattr(self.cfg.turnover.annual_rate, w.kind) / 365.0
-        return base * math.prod(self.packages) * (1.0 + self.cfg.turnover.caseload_elasticity * w.pressure)
+        package = 1.0 if w.kind == "agency" else math.prod(self.packages)  # supplements go to employed staff
+        return base * package * (1.0 + self.cfg.turnover.caseload_elasticity * w.pressure)
 
     def _employment(self, w: Worker):
         """Wait for the worker's resignation; the rate may change (packages, pressure, kind)."""
@@ -337,7 +347,7 @@ class Workforce:
         yield self.env.timeout(max(0.0, self._t(a.date) - self.env.now))
         teams = [a.team] if a.team else list(TEAM_PREFIX)
         if a.action == "add_posts":
-            until = self._t(a.until) if a.until else None
+            until = self._end_of(a.until) if a.until else None
             for _ in range(a.count):
                 post = self.open_post(a.team, a.funding, a.fill_with, a.fte, until, "funding")
                 self.vacancy(post)
@@ -349,7 +359,7 @@ class Workforce:
                 self.make_permanent(post)
         elif a.action == "retention_package":
             name = a.name or f"package_{i + 1}"
-            until = self._t(a.until)
+            until = self._end_of(a.until)
             self.log(PackageStarted(self.env.now, name, a.turnover_multiplier, a.cost, until))
             self.packages.append(a.turnover_multiplier)
             self._rates_changed([w for team in self.teams.values() for w in team])

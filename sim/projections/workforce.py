@@ -24,19 +24,25 @@ def changes_of_worker(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def changes_per_child(df: pd.DataFrame, t0: float, t1: float) -> pd.DataFrame:
-    """Per replication: mean changes of worker per child allocated in [t0, t1), and the share of
-    those children with three or more changes in the twelve months from their first allocation."""
+    """Per replication, over children allocated in [t0, t1): mean changes of worker (every
+    allocation after the first, planned transfers to long-term teams included), mean
+    reallocations (changes because a worker left), and the share with three or more changes in
+    the twelve months from their first allocation."""
     alloc = df.loc[(df["event"] == "allocated") & (df["t"] >= t0) & (df["t"] < t1), ["replication", "case_id"]]
     children = alloc.drop_duplicates()
     ch = changes_of_worker(df)
     inside = ch[(ch["t"] >= t0) & (ch["t"] < t1)]
     per_child = inside.groupby(["replication", "case_id"]).size()
     year = ch[ch["t"] < ch["first_allocated"] + DAYS_A_YEAR].groupby(["replication", "case_id"]).size()
+    realloc = df[(df["event"] == "case_reallocated") & (df["t"] >= t0) & (df["t"] < t1)]
+    realloc = realloc.groupby(["replication", "case_id"]).size()
     children = children.set_index(["replication", "case_id"])
     children["changes"] = per_child.reindex(children.index, fill_value=0)
+    children["reallocations"] = realloc.reindex(children.index, fill_value=0)
     children["three_plus"] = year.reindex(children.index, fill_value=0) >= 3
     g = children.groupby(level="replication")
     return pd.DataFrame({"changes_per_child": g["changes"].mean(),
+                         "reallocations_per_child": g["reallocations"].mean(),
                          "three_plus_changes_pct": 100.0 * g["three_plus"].mean()})
 
 
@@ -70,7 +76,11 @@ def vacancy_intervals(df: pd.DataFrame) -> pd.DataFrame:
         started, on=["replication", "worker_id"], how="left")["post_id"].to_numpy()
     ev = ev.sort_values(["replication", "post_id", "seq"])
     ev["end"] = ev.groupby(["replication", "post_id"])["t"].shift(-1)
+    closed = ev[ev["event"] == "post_closed"].set_index(["replication", "post_id"])["t"]
     vacant = ev[ev["event"].isin(["post_opened", "worker_left"])].rename(columns={"t": "start"})
+    # A MASH screener busy when the post closed leaves just after: no vacancy follows.
+    closed_at = closed.reindex(pd.MultiIndex.from_frame(vacant[["replication", "post_id"]])).to_numpy()
+    vacant = vacant[~(closed_at <= vacant["start"].to_numpy())]
     vacant = vacant[~(vacant["end"] == vacant["start"])]  # filled or closed at once
     return vacant[["replication", "post_id", "start", "end"]]
 
