@@ -48,7 +48,7 @@ class Casework:
         case.stage = "assessing"
         outcome = self.outcome["s47" if case.s47 else "other"]()
         # A child protection plan is decided at the initial conference, timed from the strategy
-        # discussion (within 15 working days); other outcomes when the assessment ends.
+        # discussion (DfE C4 times; statutory target 15 working days); others when the assessment ends.
         due = self.conference_due(case.referred_at) if outcome == "cp" else self.assessment_due(case.referred_at)
         done = max(due, self.min_after_visit(env.now))
         yield env.timeout(done - env.now)
