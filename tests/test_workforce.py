@@ -197,3 +197,21 @@ def test_caseload_pressure_raises_turnover_when_switched_on():
         return int(((df.event == "worker_left") & (df.reason == "resigned")).sum())
     off, on = leavers(0.0), leavers(20.0)
     assert on > off, (off, on)
+
+
+def test_each_post_holds_at_most_one_worker_and_replay_agrees_under_agency_cover():
+    """Agency cover handing over to a permanent hire (MASH screeners may finish a contact first)."""
+    cfg = high_turnover("horizon_months=12", "seed=31")
+    service = Service(cfg, 0)
+    service.run()
+    holder = {}
+    for e in service.log:
+        if e.name == "worker_started":
+            assert holder.get(e.post_id) is None, f"{e.post_id} filled twice at t={e.t}"
+            holder[e.post_id] = e.worker_id
+        elif e.name == "worker_left":
+            for p, w in holder.items():
+                if w == e.worker_id:
+                    holder[p] = None
+    assert any(e.name == "worker_left" and e.reason == "cover_ended" for e in service.log)
+    assert replay(service.log) == service.snapshot()

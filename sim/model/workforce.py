@@ -58,7 +58,8 @@ class Worker:
 
 
 class Post:
-    __slots__ = ("post_id", "team", "funding", "fill_with", "fte", "worker", "closed", "recruiting", "until")
+    __slots__ = ("post_id", "team", "funding", "fill_with", "fte", "worker", "closed", "recruiting", "until",
+                 "pending_hire")
 
     def __init__(self, post_id: str, team: str, funding: str, fill_with: str, fte: float, until: float | None = None):
         self.post_id = post_id
@@ -70,6 +71,7 @@ class Post:
         self.closed = False
         self.recruiting: set[str] = set()  # kinds being recruited now
         self.until = until                 # when the post's money ends (None: no end date)
+        self.pending_hire = None           # kind of a substantive hire waiting for the cover to go
 
 
 def caseload_cap(team: TeamConfig, kind: str, fte: float) -> int:
@@ -177,12 +179,19 @@ class Workforce:
             if current is None:
                 self.start_worker(post, "agency")
             return
-        # A substantive hire replaces agency cover (the cover's cases are reallocated).
+        # A substantive hire replaces agency cover (the cover's cases are reallocated); a cover
+        # screening a contact finishes it first, and the hire starts when the cover has gone.
+        if current is not None and current.kind != "agency":
+            return
+        post.pending_hire = sought
         if current is not None:
-            if current.kind != "agency":
-                return
             self.leave(current, "cover_ended")
-        self.start_worker(post, sought)
+        else:
+            self._start_pending(post)
+
+    def _start_pending(self, post: Post) -> None:
+        kind, post.pending_hire = post.pending_hire, None
+        self.start_worker(post, kind)
 
     # -- workers -----------------------------------------------------------------------------------------
     def start_worker(self, post: Post, kind: str, new_starter: bool = True) -> Worker:
@@ -291,9 +300,14 @@ class Workforce:
         self.service.worker_gone(w)  # their cases are reallocated first (case_reallocated events)
         self.log(WorkerLeft(self.env.now, w.worker_id, reason))
         post = w.post
-        post.worker = None
-        if not post.closed:
-            self.vacancy(post)
+        if post.worker is w:
+            post.worker = None
+            if post.closed:
+                pass
+            elif post.pending_hire is not None:
+                self._start_pending(post)
+            else:
+                self.vacancy(post)
 
     def finish_screening(self, w: Worker) -> bool:
         """A MASH screener put down a contact; True if they are free to take another."""
