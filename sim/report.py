@@ -81,27 +81,8 @@ def write_run(cfg: RunConfig, events: pa.Table, started: dt.datetime, argv: list
         forecast.round(4).to_csv(partial / "forecast.csv", index=False)
         summary.round(4).to_csv(partial / "summary.csv", index=False)
         (partial / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
-        finished = dt.datetime.now(dt.timezone.utc)
-        manifest = {
-            "scenario": cfg.scenario.name,
-            "seed": cfg.seed,
-            "replications": cfg.replications,
-            "start_date": cfg.start_date,
-            "end_date": horizon_end(cfg).isoformat(),
-            "horizon_months": cfg.horizon_months,
-            "end_date_set": cfg.end_date is not None,
-            "warmup_months": cfg.warmup_months,
-            "events": events.num_rows,
-            "started": started.isoformat(timespec="seconds"),
-            "finished": finished.isoformat(timespec="seconds"),
-            "run_seconds": round((finished - started).total_seconds(), 3),
-            "command": ["caseflow", *argv],
-            "git": git_commit(Path(__file__).resolve().parent),
-            "versions": package_versions(),
-            "platform": platform.platform(),
-            "outputs": sorted([p.name for p in partial.iterdir()] + ["manifest.json"]),
-        }
-        (partial / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        record = {"scenario": cfg.scenario.name, **manifest(cfg, started, argv, events.num_rows, partial)}
+        (partial / "manifest.json").write_text(json.dumps(record, indent=2) + "\n")
         partial.rename(final)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -110,12 +91,16 @@ def write_run(cfg: RunConfig, events: pa.Table, started: dt.datetime, argv: list
 
 
 def manifest(cfg: RunConfig, started: dt.datetime, argv: list[str], events: int, partial: Path) -> dict:
+    """What anyone needs to rerun a run: seed, span, versions, commit, command, timings, outputs."""
     finished = dt.datetime.now(dt.timezone.utc)
     return {
         "seed": cfg.seed,
         "replications": cfg.replications,
         "start_date": cfg.start_date,
         "end_date": horizon_end(cfg).isoformat(),
+        "horizon_months": cfg.horizon_months,
+        "end_date_set": cfg.end_date is not None,
+        "warmup_months": cfg.warmup_months,
         "events": events,
         "started": started.isoformat(timespec="seconds"),
         "finished": finished.isoformat(timespec="seconds"),
@@ -124,6 +109,7 @@ def manifest(cfg: RunConfig, started: dt.datetime, argv: list[str], events: int,
         "git": git_commit(Path(__file__).resolve().parent),
         "versions": package_versions(),
         "platform": platform.platform(),
+        "outputs": sorted([p.name for p in partial.iterdir()] + ["manifest.json"]),
     }
 
 
