@@ -37,7 +37,8 @@ REFUSED_FLAGS = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir",
 def _allowed_keys(path: str) -> list[str]:
     """Keys allowed under ``path`` in the schema (for telling the user what exists)."""
     node: type = RunConfig
-    for part in [p for p in path.split(".") if p][:-1]:
+    parts = [p.split("[")[0] for p in path.split(".") if p and not p.isdigit()]
+    for part in parts[:-1]:
         hints = get_type_hints(node)
         if part not in hints:
             return []
@@ -64,7 +65,8 @@ def explain(exc: BaseException) -> str:
         if isinstance(e, (ConfigKeyError, ConfigAttributeError)):
             key = getattr(e, "full_key", None) or "?"
             allowed = _allowed_keys(key)
-            where = f" under '{key.rsplit('.', 1)[0]}'" if "." in key else ""
+            parent = key.rsplit(".", 1)[0] if "." in key else ""
+            where = f" under '{parent}'" if parent else ""
             hint = f"; allowed keys{where} are {', '.join(allowed)}" if allowed else ""
             return f"Unknown config key '{key}'{hint}."
         if isinstance(e, ValidationError):
@@ -183,8 +185,23 @@ def _job(cfg: DictConfig) -> None:
     run_forecast(run, list(HydraConfig.get().overrides.task))  # this job's own overrides
 
 
+COMPARE_USAGE = """usage: caseflow compare SCENARIO SCENARIO [SCENARIO ...] [key=value ...]
+
+Runs each scenario with the same seed and replications (common random numbers: replication k
+of every scenario sees the same demand) and writes <results_dir>/compare/<timestamp>/ with
+comparison.csv and comparison.md: per KPI, over the whole horizon and by quarter, each
+scenario's mean and 10th/50th/90th percentiles, and its difference from the first scenario
+with a 95% confidence interval from the paired replications.  Scenarios must cover the same
+months: set start_date= and horizon_months= if their files differ.
+
+example: caseflow compare temporary_funding permanent_posts agency_cover replications=20 seed=1"""
+
+
 def compare(argv: Sequence[str]) -> None:
     """``caseflow compare A B [C ...] [key=value ...]``: the scenarios side by side, paired by replication."""
+    if any(a in ("-h", "--help") for a in argv):
+        print(COMPARE_USAGE)
+        return
     names = [a for a in argv if "=" not in a and not a.startswith("-")]
     overrides = [a for a in argv if "=" in a]
     unknown = [a for a in argv if a.startswith("-")]
@@ -204,11 +221,11 @@ def compare(argv: Sequence[str]) -> None:
             fail(_blame_scenario_file([f"scenario={name}"]) or explain(e))
         finally:
             GlobalHydra.instance().clear()
-    spans = {label: (c.start_date, horizon_end(c).isoformat()) for label, c in cfgs.items()}
+    spans = {label: (c.start_date, horizon_end(c).isoformat(), c.warmup_months) for label, c in cfgs.items()}
     if len(set(spans.values())) > 1:
-        listed = "; ".join(f"{k} {a} to {b}" for k, (a, b) in spans.items())
-        fail(f"Scenarios compared must cover the same months ({listed}): set start_date= and horizon_months= "
-             "on the command line.")
+        listed = "; ".join(f"{k} {a} to {b} after {w} months' warm-up" for k, (a, b, w) in spans.items())
+        fail(f"Scenarios compared must cover the same months ({listed}): set start_date=, horizon_months= "
+             "and warmup_months= on the command line.")
     seeds = {(c.seed, c.replications) for c in cfgs.values()}
     if len(seeds) > 1:
         fail("Scenarios compared must share seed and replications (pairing by replication needs them): "
@@ -236,6 +253,14 @@ def compare(argv: Sequence[str]) -> None:
     print(f"Results: {where}")
 
 
+def _signed(x: float) -> str:
+    """A difference with its sign, to a precision that suits its size (no '-0.0')."""
+    if x != x:
+        return "-"
+    x = 0.0 if x == 0 else x
+    return f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+,.1f}" if abs(x) >= 1 else f"{x:+,.3f}"
+
+
 def _print_comparison(table, title: str) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -253,7 +278,8 @@ def _print_comparison(table, title: str) -> None:
             r = rows.loc[n]
             cell = _fmt(r["mean"])
             if i:
-                cell += f"\n{r['diff_from_first']:+,.1f} [{r['diff_ci95_low']:+,.1f}, {r['diff_ci95_high']:+,.1f}]"
+                cell += (f"\n{_signed(r['diff_from_first'])} "
+                         f"[{_signed(r['diff_ci95_low'])}, {_signed(r['diff_ci95_high'])}]")
             cells.append(cell)
         t.add_row(rows["label"].iloc[0], *cells)
     Console(file=sys.stdout, width=160).print(t)

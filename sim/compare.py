@@ -91,7 +91,15 @@ def comparison_table(per_scenario: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def _num(x: float) -> str:
     if x != x:
         return "-"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}" if abs(x) >= 1 else f"{x:,.2f}"
+    x = 0.0 if x == 0 else x  # no "-0.00"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}" if abs(x) >= 1 else f"{x:,.3f}"
+
+
+def _signed(x: float) -> str:
+    if x != x:
+        return "-"
+    x = 0.0 if x == 0 else x
+    return f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+,.2f}" if abs(x) >= 1 else f"{x:+,.3f}"
 
 
 def comparison_markdown(table: pd.DataFrame, title: str) -> str:
@@ -113,7 +121,8 @@ def comparison_markdown(table: pd.DataFrame, title: str) -> str:
                 r = t[(t["kpi"] == kpi) & (t["scenario"] == name)].iloc[0]
                 cell = f"{_num(r['mean'])} ({_num(r['p10'])}-{_num(r['p90'])})"
                 if name != names[0]:
-                    cell += f"<br>{r['diff_from_first']:+,.2f} [{r['diff_ci95_low']:+,.2f}, {r['diff_ci95_high']:+,.2f}]"
+                    cell += (f"<br>{_signed(r['diff_from_first'])} "
+                             f"[{_signed(r['diff_ci95_low'])}, {_signed(r['diff_ci95_high'])}]")
                 cells.append(cell)
             lines.append(f"| {HEADLINE[kpi]} | " + " | ".join(cells) + " |")
         lines.append("")

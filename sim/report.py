@@ -164,4 +164,5 @@ def print_summary(summary: pd.DataFrame, cfg: RunConfig, where: Path) -> None:
 def _fmt(x: float) -> str:
     if x != x:  # NaN
         return "-"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}"
+    x = 0.0 if x == 0 else x  # no "-0.0"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}" if abs(x) >= 1 or x == 0 else f"{x:,.3f}"

@@ -45,7 +45,7 @@ def test_more_staff_shortens_waits_in_every_paired_replication(kpis):
     """With common random numbers the direction of an effect shows replication by replication."""
     whole = {k: v[v.period == "whole horizon"].sort_values("replication") for k, v in kpis.items()}
     diff = whole["more_staff"]["threshold_to_seen_p90"].to_numpy() - whole["base"]["threshold_to_seen_p90"].to_numpy()
-    assert (diff < 0).all(), f"four more assessment workers should cut the 90th percentile wait: {diff}"
+    assert (diff < 0).all(), f"five more assessment workers should cut the 90th percentile wait: {diff}"
     assert (whole["more_staff"]["waiting_for_allocation_end"].to_numpy()
             <= whole["base"]["waiting_for_allocation_end"].to_numpy()).all()
 

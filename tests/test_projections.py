@@ -95,3 +95,18 @@ def test_a_child_whose_worker_left_counts_as_waiting_until_reallocated():
     assert vacancies_at(df, np.array([3.0, 6.0]), [0]).tolist() == [[0.0, 1.0]]
     cost = cost_between(df, np.array([0.0, 10.0]), [0])[0, 0]
     assert cost == pytest.approx((5.0 * 46000 + 10.0 * 64400) / 365)
+
+
+def test_a_reallocated_case_is_no_longer_held_by_the_leaver():
+    log = [
+        E.PostOpened(-1.0, "ASM-P001", "assessment", "permanent", "establishment"),
+        E.WorkerStarted(-1.0, "ASM-001", "assessment", "permanent", 1.0, 2, "ASM-P001", 46000.0),
+        E.ContactReceived(0.2, 1, "amber", "police", False),
+        E.ReferralAccepted(0.5, 1, "amber", False),
+        E.Allocated(1.0, 1, "ASM-001", "assessment"),
+        E.CaseReallocated(5.0, 1, "ASM-001", "assessment"),
+        E.WorkerLeft(5.0, "ASM-001", "resigned"),
+    ]
+    df = events_frame(events_to_table(log, 0, START))
+    from sim.projections.levels import held_cases
+    assert held_cases(df)["end"].tolist() == [5.0]

@@ -215,3 +215,20 @@ def test_each_post_holds_at_most_one_worker_and_replay_agrees_under_agency_cover
                     holder[p] = None
     assert any(e.name == "worker_left" and e.reason == "cover_ended" for e in service.log)
     assert replay(service.log) == service.snapshot()
+
+
+def test_converting_a_temporary_post_recruits_into_it_if_vacant():
+    cfg = compose_config(["scenario=baseline_2022", "horizon_months=14", "seed=3",
+                          "service.workforce.turnover.annual_rate.permanent=2.0"])
+    add = FundingAction(date="2022-05-01", action="add_posts", team="assessment", count=10, funding="temporary",
+                        fill_with="permanent", until="2022-12-31")
+    convert = FundingAction(date="2022-11-15", action="convert_to_permanent", team="assessment")
+    cfg = dataclasses.replace(cfg, service=dataclasses.replace(cfg.service, funding=[add, convert]))
+    service = Service(cfg, 0)
+    service.run()
+    converted = {e.post_id for e in service.log if e.name == "post_funding_changed"}
+    assert len(converted) == 10
+    assert not any(e.name == "post_closed" for e in service.log)
+    vacant_at_end = [p for p, s in service.snapshot().posts.items() if p in converted and s.worker_id is None]
+    recruiting = {e.post_id for e in service.log if e.name == "recruitment_started" and e.t >= 229}
+    assert all(p in recruiting for p in vacant_at_end)

@@ -16,7 +16,7 @@ import math
 import simpy
 
 from ..config import TeamConfig, parse_date
-from ..distributions import Bernoulli, Sampler
+from ..distributions import Bernoulli, Sampler, sampler_in_clock_days
 from ..events import (AbsenceEnded, AbsenceStarted, NoticeGiven, PackageEnded, PackageStarted,
                       PostClosed, PostFundingChanged, PostOpened, RecruitmentStarted, WorkerChanged,
                       WorkerLeft, WorkerStarted)
@@ -92,8 +92,10 @@ class Workforce:
         self.packages: list[float] = []              # multipliers of the retention packages in force
         s = service.streams
         self.resignation = s("turnover")
-        self.lag = {"permanent": Sampler(self.cfg.recruitment.permanent, s("recruitment_permanent")),
-                    "agency": Sampler(self.cfg.recruitment.agency, s("recruitment_agency"))}
+        cal = service.calendar
+        self.hired_by = {route: sampler_in_clock_days(Sampler(getattr(self.cfg.recruitment, route),
+                                                              s(f"recruitment_{route}")), cal)
+                         for route in ("permanent", "agency")}
         self.newly_qualified = Bernoulli(self.cfg.recruitment.asye_share, s("recruitment_asye"))
         self.sickness_rng = s("sickness")
         # Resignation processes only exist when someone can resign (keeps the reduced models lean).
@@ -145,6 +147,8 @@ class Workforce:
         post.funding = "permanent"
         post.until = None
         self.log(PostFundingChanged(self.env.now, post.post_id, "permanent"))
+        if post.worker is None:  # left vacant near its old end date: recruit now
+            self.vacancy(post)
 
     # -- recruitment -------------------------------------------------------------------------------------
     def vacancy(self, post: Post) -> None:
@@ -170,7 +174,7 @@ class Workforce:
         sought = "agency" if route == "agency" else ("asye" if post.fill_with == "asye" or self.newly_qualified()
                                                      else "permanent")
         self.log(RecruitmentStarted(self.env.now, post.post_id, sought))
-        yield self.env.timeout(self.lag[route]())
+        yield self.env.timeout(self.hired_by[route](self.env.now) - self.env.now)
         post.recruiting.discard(route)
         if post.closed:
             return

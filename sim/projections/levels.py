@@ -59,8 +59,10 @@ def open_cases(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def held_cases(df: pd.DataFrame) -> pd.DataFrame:
-    """Intervals during which a worker held a case: allocation to the next allocation or closure."""
-    alloc = df.loc[df["event"].isin(["allocated", "case_closed"]), ["replication", "case_id", "t", "event", "seq"]]
+    """Intervals during which a worker held a case: allocation to the next allocation, the
+    worker's leaving (reallocation) or closure."""
+    alloc = df.loc[df["event"].isin(["allocated", "case_reallocated", "case_closed"]),
+                   ["replication", "case_id", "t", "event", "seq"]]
     alloc = alloc.sort_values(["replication", "case_id", "seq"])
     nxt = alloc.groupby(KEYS)["t"].shift(-1)
     held = alloc.assign(end=nxt)
