@@ -64,9 +64,15 @@ def explain(exc: BaseException) -> str:
     for e in chain:
         if isinstance(e, (ConfigKeyError, ConfigAttributeError)):
             key = getattr(e, "full_key", None) or "?"
-            allowed = _allowed_keys(key)
-            parent = key.rsplit(".", 1)[0] if "." in key else ""
-            where = f" under '{parent}'" if parent else ""
+            owner = getattr(e, "object_type", None)
+            if is_dataclass(owner) and owner is not RunConfig and "." not in key:
+                # Inside a list item (e.g. a funding action) OmegaConf gives only the bare key.
+                allowed = [f.name for f in fields(owner)]
+                where = f" in a {owner.__name__}"
+            else:
+                allowed = _allowed_keys(key)
+                parent = key.rsplit(".", 1)[0] if "." in key else ""
+                where = f" under '{parent}'" if parent else ""
             hint = f"; allowed keys{where} are {', '.join(allowed)}" if allowed else ""
             return f"Unknown config key '{key}'{hint}."
         if isinstance(e, ValidationError):
