@@ -198,7 +198,8 @@ of every scenario sees the same demand) and writes <results_dir>/compare/<timest
 comparison.csv and comparison.md: per KPI, over the whole horizon and by quarter, each
 scenario's mean and 10th/50th/90th percentiles, and its difference from the first scenario
 with a 95% confidence interval from the paired replications.  Scenarios must cover the same
-months: set start_date= and horizon_months= if their files differ.
+months after the same warm-up: set start_date=, horizon_months= and warmup_months= if their
+files differ.
 
 example: caseflow compare temporary_funding permanent_posts agency_cover replications=20 seed=1"""
 
