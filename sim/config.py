@@ -15,6 +15,7 @@ PRIORITIES = ("red", "amber", "green")
 TEAMS = ("mash", "assessment", "long_term")
 WORKER_KINDS = ("permanent", "agency", "asye")
 FUNDING_TYPES = ("permanent", "temporary", "agency")
+EXECUTORS = ("serial", "processes")
 FUNDING_ACTIONS = ("add_posts", "end_temporary_posts", "convert_to_permanent", "retention_package")
 DIST_KINDS = ("fixed", "exponential", "lognormal", "gamma", "empirical")
 DIST_UNITS = ("working_days", "days")
@@ -266,6 +267,8 @@ class RunConfig:
     warmup_months: int = 3
     results_dir: str = "results"
     write_events: bool = True
+    executor: str = "processes"   # serial | processes (local processes, one replication each)
+    workers: int = 0              # processes to use; 0 = every core
     scenario: ScenarioInfo = field(default_factory=ScenarioInfo)
     service: ServiceConfig = field(default_factory=ServiceConfig)
 
@@ -373,6 +376,10 @@ def validate(cfg: RunConfig) -> None:
         raise ConfigError("warmup_months", f"is {cfg.warmup_months} but must be 0 or more")
     if cfg.seed < 0:
         raise ConfigError("seed", f"is {cfg.seed} but must be 0 or more")
+    if cfg.executor not in EXECUTORS:
+        raise ConfigError("executor", f"is '{cfg.executor}' but must be one of {', '.join(EXECUTORS)}")
+    if cfg.workers < 0:
+        raise ConfigError("workers", f"is {cfg.workers} but must be 0 (every core) or more")
     start = parse_date("start_date", cfg.start_date)
     if cfg.end_date is not None and parse_date("end_date", cfg.end_date) <= start:
         raise ConfigError("end_date", f"is {cfg.end_date}, which is not after start_date {cfg.start_date}")

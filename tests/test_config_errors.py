@@ -19,6 +19,7 @@ from sim.cli import main
     ("service.workforce.assessment.groups.0.fte=1.5", "fte", "at most 1"),
     ("service.casework.plan_duration.cp.kind=weibull", "service.casework.plan_duration.cp.kind", "must be one of"),
     ("+service.demand.extra=1", "service.demand.extra", "Unknown config key"),
+    ("executor=dask", "executor", "serial, processes"),
 ])
 def test_bad_value_gives_one_sentence_and_status_2(override, key, words, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)

@@ -1,7 +1,7 @@
 """Determinism: the same seed gives the same log; streams are per replication and process."""
 from __future__ import annotations
 
-from sim.runner import replication_table
+from sim.runner import replication_table, run_replications
 from sim.settings import compose_config
 
 
@@ -38,3 +38,10 @@ def test_changing_one_process_leaves_other_streams_alone():
     assert len(ca) > 1000
     assert ca.equals(cb)
     assert not a.equals(b)
+
+
+def test_local_processes_give_the_same_logs_as_serial():
+    serial = run_replications(_cfg("seed=5", "replications=3", "executor=serial"))
+    parallel = run_replications(_cfg("seed=5", "replications=3", "executor=processes", "workers=2"))
+    assert parallel.equals(serial)
+    assert sorted(set(parallel.column("replication").to_pylist())) == [0, 1, 2]
