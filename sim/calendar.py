@@ -17,6 +17,9 @@ import holidays
 import numpy as np
 
 
+CALENDAR_MARGIN_DAYS = 800  # stage times that end after the horizon still need working days
+
+
 @lru_cache(maxsize=64)
 def england_bank_holidays(first_year: int, last_year: int) -> frozenset[dt.date]:
     """England's bank holidays between two years inclusive."""
@@ -45,6 +48,17 @@ class WorkingCalendar:
         working = tuple(not ((weekends_off and d.weekday() >= 5) or d in hols) for d in days)
         cum = np.concatenate([[0.0], np.cumsum(working, dtype=float)])
         return cls(start_date, first_day, working, tuple(cum.tolist()), all(working))
+
+    @classmethod
+    def for_run(cls, cfg) -> "WorkingCalendar":
+        """The calendar of a run: warm-up start to the horizon, plus a margin for stage
+        times that end after it (the model and the projections use this same one)."""
+        from .config import add_months, horizon_end, parse_date
+
+        start = parse_date("start_date", cfg.start_date)
+        first = (add_months(start, -cfg.warmup_months) - start).days
+        last = (horizon_end(cfg) - start).days + CALENDAR_MARGIN_DAYS
+        return cls.build(start, first, last, cfg.service.calendar.weekends_off, cfg.service.calendar.bank_holidays)
 
     # -- queries ---------------------------------------------------------------------------
     def is_working_day(self, t: float) -> bool:

@@ -21,7 +21,7 @@ from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBase
 
 from .config import ConfigError, RunConfig
 from .config import horizon_end
-from .report import _fmt, print_summary, write_comparison, write_run
+from .report import fmt_number, fmt_signed, print_summary, write_comparison, write_run
 from .runner import run_replications
 from .settings import ScenarioFileError, check_scenario_file, compose_config, config_dir, register, scenario_dirs, scenario_files, to_run_config
 
@@ -260,14 +260,6 @@ def compare(argv: Sequence[str]) -> None:
     print(f"Results: {where}")
 
 
-def _signed(x: float) -> str:
-    """A difference with its sign, to a precision that suits its size (no '-0.0')."""
-    if x != x:
-        return "-"
-    x = 0.0 if x == 0 else x
-    return f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+,.1f}" if abs(x) >= 1 else f"{x:+,.3f}"
-
-
 def _print_comparison(table, title: str) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -283,10 +275,10 @@ def _print_comparison(table, title: str) -> None:
         cells = []
         for i, n in enumerate(names):
             r = rows.loc[n]
-            cell = _fmt(r["mean"])
+            cell = fmt_number(r["mean"])
             if i:
-                cell += (f"\n{_signed(r['diff_from_first'])} "
-                         f"[{_signed(r['diff_ci95_low'])}, {_signed(r['diff_ci95_high'])}]")
+                cell += (f"\n{fmt_signed(r['diff_from_first'])} "
+                         f"[{fmt_signed(r['diff_ci95_low'])}, {fmt_signed(r['diff_ci95_high'])}]")
             cells.append(cell)
         t.add_row(rows["label"].iloc[0], *cells)
     Console(file=sys.stdout, width=160).print(t)

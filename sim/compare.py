@@ -15,6 +15,7 @@ from scipy import stats
 
 from .config import RunConfig
 from .forecast import HEADLINE, periods, spread, window_kpis
+from .report import fmt_number, fmt_signed
 
 
 @dataclass(frozen=True)
@@ -88,20 +89,6 @@ def comparison_table(per_scenario: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _num(x: float) -> str:
-    if x != x:
-        return "-"
-    x = 0.0 if x == 0 else x  # no "-0.00"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}" if abs(x) >= 1 else f"{x:,.3f}"
-
-
-def _signed(x: float) -> str:
-    if x != x:
-        return "-"
-    x = 0.0 if x == 0 else x
-    return f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+,.2f}" if abs(x) >= 1 else f"{x:+,.3f}"
-
-
 def comparison_markdown(table: pd.DataFrame, title: str) -> str:
     """The comparison as Markdown: the whole horizon, then the quarters for the headline waits and cost."""
     names = list(table["scenario"].drop_duplicates())
@@ -119,10 +106,10 @@ def comparison_markdown(table: pd.DataFrame, title: str) -> str:
             cells = []
             for name in names:
                 r = t[(t["kpi"] == kpi) & (t["scenario"] == name)].iloc[0]
-                cell = f"{_num(r['mean'])} ({_num(r['p10'])}-{_num(r['p90'])})"
+                cell = f"{fmt_number(r['mean'])} ({fmt_number(r['p10'])}-{fmt_number(r['p90'])})"
                 if name != names[0]:
-                    cell += (f"<br>{_signed(r['diff_from_first'])} "
-                             f"[{_signed(r['diff_ci95_low'])}, {_signed(r['diff_ci95_high'])}]")
+                    cell += (f"<br>{fmt_signed(r['diff_from_first'])} "
+                             f"[{fmt_signed(r['diff_ci95_low'])}, {fmt_signed(r['diff_ci95_high'])}]")
                 cells.append(cell)
             lines.append(f"| {HEADLINE[kpi]} | " + " | ".join(cells) + " |")
         lines.append("")

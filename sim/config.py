@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 PRIORITIES = ("red", "amber", "green")
 TEAMS = ("mash", "assessment", "long_term")

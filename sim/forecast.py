@@ -48,12 +48,8 @@ STATS = ("mean", "p10", "p50", "p90", "ci95")
 
 
 def calendar_for(cfg: RunConfig) -> WorkingCalendar:
-    """The working calendar projections use (same span and rules as the model's)."""
-    start = parse_date("start_date", cfg.start_date)
-    first = (add_months(start, -cfg.warmup_months) - start).days
-    last = (horizon_end(cfg) - start).days + 800
-    return WorkingCalendar.build(start, first, last, cfg.service.calendar.weekends_off,
-                                 cfg.service.calendar.bank_holidays)
+    """The working calendar projections use: the model's own (same span and rules)."""
+    return WorkingCalendar.for_run(cfg)
 
 
 def periods(cfg: RunConfig) -> list[tuple[dt.date, float, float]]:

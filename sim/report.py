@@ -152,17 +152,26 @@ def print_summary(summary: pd.DataFrame, cfg: RunConfig, where: Path) -> None:
     if ranged:
         table.add_column("10th-90th pct", justify="right")
     for row in summary.itertuples():
-        cells = [row.label, _fmt(row.mean)]
+        cells = [row.label, fmt_number(row.mean)]
         if ranged:
-            cells.append(f"{_fmt(row.p10)} - {_fmt(row.p90)}")
+            cells.append(f"{fmt_number(row.p10)} - {fmt_number(row.p90)}")
         table.add_row(*cells)
     console = Console(file=sys.stdout, width=110)
     console.print(table)
     console.print(f"Results: {where}")
 
 
-def _fmt(x: float) -> str:
+def fmt_number(x: float, sign: bool = False) -> str:
+    """A figure for people: no decimals from 100, one from 1, three below (never "-0.0")."""
     if x != x:  # NaN
         return "-"
-    x = 0.0 if x == 0 else x  # no "-0.0"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}" if abs(x) >= 1 or x == 0 else f"{x:,.3f}"
+    x = 0.0 if x == 0 else x
+    s = "+" if sign else ""
+    if abs(x) >= 100:
+        return f"{x:{s},.0f}"
+    return f"{x:{s},.1f}" if abs(x) >= 1 or x == 0 else f"{x:{s},.3f}"
+
+
+def fmt_signed(x: float) -> str:
+    """A difference, with its sign."""
+    return fmt_number(x, sign=True)

@@ -6,7 +6,7 @@ PLAN_RANK = {"cp": 0, "lac": 1, "cin": 2}  # order of transfer to long-term team
 
 
 class Case:
-    __slots__ = ("case_id", "priority", "s47", "stage", "worker", "plan", "queue_key", "closed", "referred_at",
+    __slots__ = ("case_id", "priority", "s47", "stage", "worker", "plan", "queue_key", "referred_at",
                  "seen", "process", "assigned")
 
     def __init__(self, case_id: int, priority: str):
@@ -17,7 +17,6 @@ class Case:
         self.worker = None      # the Worker holding the case, if any
         self.plan = None        # cin | cp | lac once a plan has started
         self.queue_key = None   # position in an allocation queue while waiting
-        self.closed = False
         self.referred_at = 0.0   # when threshold was met (referral accepted)
         self.seen = False        # first visit done
         self.process = None      # the assessment's SimPy process, once allocated

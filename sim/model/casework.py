@@ -84,7 +84,6 @@ class Casework:
             self.service.allocation["long_term"].withdraw(case)
         worker = case.worker
         self.log(CaseClosed(self.env.now, case.case_id, worker.worker_id if worker else None, reason))
-        case.closed = True
         case.worker = None
         if worker is not None:
             self.service.release(worker, case.case_id)

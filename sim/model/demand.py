@@ -13,7 +13,6 @@ from ..calendar import WorkingCalendar
 from ..config import DemandConfig
 from ..distributions import Bernoulli, Choice
 from ..events import ContactReceived
-from .case import Case
 
 
 def day_factor(demand: DemandConfig, day: dt.date) -> float:

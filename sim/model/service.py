@@ -19,8 +19,6 @@ from .demand import contacts
 from .mash import Mash
 from .workforce import Workforce
 
-CALENDAR_MARGIN_DAYS = 800
- # stage times that end after the horizon still need working days
 
 
 class Service:
@@ -31,9 +29,7 @@ class Service:
         self.start_date = start
         self.horizon_day = (horizon_end(cfg) - start).days
         first_day = (add_months(start, -cfg.warmup_months) - start).days
-        cal = cfg.service.calendar
-        self.calendar = WorkingCalendar.build(start, first_day, self.horizon_day + CALENDAR_MARGIN_DAYS,
-                                              cal.weekends_off, cal.bank_holidays)
+        self.calendar = WorkingCalendar.for_run(cfg)
         self.env = simpy.Environment(initial_time=first_day)
         self.log = EventLog()
         self.streams = Streams(cfg.seed, replication)

@@ -48,13 +48,6 @@ class Worker:
         self.pressure = 0.0
         self.ramping = False
 
-    @property
-    def room(self) -> int:
-        return self.cap - len(self.caseload)
-
-    @property
-    def takes_cases(self) -> bool:
-        return self.accepting and not self.absent
 
 
 class Post:
