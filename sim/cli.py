@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from contextlib import contextmanager
+from pathlib import Path
 from dataclasses import fields, is_dataclass
 from typing import Sequence, get_args, get_origin, get_type_hints
 
@@ -21,8 +23,9 @@ from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBase
 
 from .config import ConfigError, RunConfig
 from .config import horizon_end
+from .parts import RunBusy, WorkFolder, results_key
 from .report import fmt_number, fmt_signed, print_summary, write_comparison, write_run
-from .runner import run_replications
+from .runner import gather, run_to_folder
 from .settings import ScenarioFileError, check_scenario_file, compose_config, config_dir, register, scenario_dirs, scenario_files, to_run_config
 
 EXIT_BAD_INPUT = 2
@@ -170,15 +173,64 @@ def _blame_scenario_file(overrides: Sequence[str]) -> str | None:
 
 
 def run_forecast(cfg: RunConfig, argv: Sequence[str]) -> None:
-    """Run every replication, write the output folder, print the summary."""
+    """Run (or resume) every replication, publish the output folder, print the summary."""
     started = dt.datetime.now(dt.timezone.utc)
-    from rich.progress import Progress
-
-    with Progress(transient=True) as progress:
-        task = progress.add_task(f"{cfg.scenario.name}: replications", total=cfg.replications)
-        events = run_replications(cfg, progress=lambda k: progress.advance(task))
-    where, summary = write_run(cfg, events, started, list(argv))
+    folder = WorkFolder(Path(cfg.results_dir) / cfg.scenario.name, results_key([cfg]))
+    with working_in(folder, cfg.replications):
+        _say_resuming(folder, cfg.replications)
+        with progress_bars() as bars:
+            task = bars.add_task(f"{cfg.scenario.name}: replications", total=cfg.replications)
+            results = run_to_folder(cfg, folder, progress=lambda k: bars.advance(task))
+        where, summary = write_run(cfg, folder, results, started, list(argv))
     print_summary(summary, cfg, where)
+
+
+@contextmanager
+def working_in(folder: WorkFolder, replications: int, labels: Sequence[str | None] = (None,)):
+    """Hold the run's work folder; on Ctrl-C or failure keep only whole parts, and say so."""
+    try:
+        folder.open()
+    except RunBusy as e:
+        fail(f"{str(e)[0].upper()}{str(e)[1:]}.")
+    try:
+        yield
+    except BaseException as e:
+        folder.clean_temporaries()
+        folder.release()
+        kept = sum(len(folder.done(replications, label)) for label in labels)
+        if kept == 0:
+            folder.discard()
+        if isinstance(e, ConfigError):
+            fail(str(e))
+        if isinstance(e, KeyboardInterrupt):
+            if kept:
+                print(f"caseflow: interrupted; {kept} of {replications * len(labels)} replications are kept in "
+                      f"{folder.path}: run the same command again to resume.", file=sys.stderr)
+            else:
+                print("caseflow: interrupted; no partial results were kept.", file=sys.stderr)
+            raise SystemExit(130) from None
+        raise
+
+
+def _say_resuming(folder: WorkFolder, replications: int, labels: Sequence[str | None] = (None,)) -> None:
+    kept = sum(len(folder.done(replications, label)) for label in labels)
+    if kept:
+        print(f"caseflow: resuming: {kept} of {replications * len(labels)} replications are already written in "
+              f"{folder.path}; only the rest are simulated.", file=sys.stderr)
+
+
+def progress_bars():
+    """Rich progress bars on the terminal (bar, count, elapsed and remaining time)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TimeRemainingColumn(), transient=True, console=_stderr_console())
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(file=sys.stderr)
 
 
 def _job(cfg: DictConfig) -> None:
@@ -237,25 +289,28 @@ def compare(argv: Sequence[str]) -> None:
     if len(seeds) > 1:
         fail("Scenarios compared must share seed and replications (pairing by replication needs them): "
              "set seed= and replications= on the command line.")
-    from .compare import comparison_markdown, comparison_table, scenario_kpis
-    from .projections import events_frame
+    from .compare import comparison_markdown, comparison_table
 
     started = dt.datetime.now(dt.timezone.utc)
     first = next(iter(cfgs.values()))
-    events, kpis = {}, {}
-    from rich.progress import Progress
-
-    with Progress(transient=True) as progress:
-        task = progress.add_task("compare", total=len(cfgs) * first.replications)
-        for label, cfg in cfgs.items():
-            progress.update(task, description=f"{label}: replications")
-            events[label] = run_replications(cfg, progress=lambda k: progress.advance(task))
-            kpis[label] = scenario_kpis(events_frame(events[label]), cfg)
-    table = comparison_table(kpis)
-    title = (f"caseflow compare: {', '.join(cfgs)} ({first.start_date} to {horizon_end(first).isoformat()}, "
-             f"{first.replications} paired replications, seed {first.seed})")
-    markdown = comparison_markdown(table, title)
-    where = write_comparison(cfgs, events, table, markdown, started, ["compare", *argv])
+    folder = WorkFolder(Path(first.results_dir) / "compare", results_key(list(cfgs.values())), prefix="compare")
+    labels = list(cfgs)
+    results = {}
+    with working_in(folder, first.replications, labels):
+        _say_resuming(folder, first.replications, labels)
+        with progress_bars() as bars:
+            overall = bars.add_task("scenarios", total=len(cfgs))
+            reps = bars.add_task("replications", total=first.replications)
+            for label, cfg in cfgs.items():
+                bars.reset(reps, total=cfg.replications, description=f"{label}: replications")
+                results[label] = run_to_folder(cfg, folder, what="compare", label=label,
+                                               progress=lambda k: bars.advance(reps))
+                bars.advance(overall)
+        table = comparison_table({label: gather(rs, "periods") for label, rs in results.items()})
+        title = (f"caseflow compare: {', '.join(cfgs)} ({first.start_date} to {horizon_end(first).isoformat()}, "
+                 f"{first.replications} paired replications, seed {first.seed})")
+        markdown = comparison_markdown(table, title)
+        where = write_comparison(cfgs, folder, results, table, markdown, started, ["compare", *argv])
     _print_comparison(table, title)
     print(f"Results: {where}")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import List, Optional
 
@@ -15,7 +16,7 @@ PRIORITIES = ("red", "amber", "green")
 TEAMS = ("mash", "assessment", "long_term")
 WORKER_KINDS = ("permanent", "agency", "asye")
 FUNDING_TYPES = ("permanent", "temporary", "agency")
-EXECUTORS = ("serial", "processes")
+EXECUTORS = ("serial", "processes", "dask")
 FUNDING_ACTIONS = ("add_posts", "end_temporary_posts", "convert_to_permanent", "retention_package")
 DIST_KINDS = ("fixed", "exponential", "lognormal", "gamma", "empirical")
 DIST_UNITS = ("working_days", "days")
@@ -267,8 +268,10 @@ class RunConfig:
     warmup_months: int = 3
     results_dir: str = "results"
     write_events: bool = True
-    executor: str = "processes"   # serial | processes (local processes, one replication each)
-    workers: int = 0              # processes to use; 0 = every core
+    executor: str = "processes"   # serial | processes (local processes) | dask (a Dask cluster)
+    workers: int = 0              # processes (or local Dask workers) to use; 0 = every core
+    scheduler: Optional[str] = None  # executor=dask: scheduler address; null = start a local cluster
+    flush_events: int = 100_000   # events held in memory per replication before flushing to Parquet
     scenario: ScenarioInfo = field(default_factory=ScenarioInfo)
     service: ServiceConfig = field(default_factory=ServiceConfig)
 
@@ -380,6 +383,12 @@ def validate(cfg: RunConfig) -> None:
         raise ConfigError("executor", f"is '{cfg.executor}' but must be one of {', '.join(EXECUTORS)}")
     if cfg.workers < 0:
         raise ConfigError("workers", f"is {cfg.workers} but must be 0 (every core) or more")
+    if cfg.scheduler is not None and cfg.executor != "dask":
+        raise ConfigError("scheduler", f"is set ({cfg.scheduler}) but is used only with executor=dask")
+    if cfg.scheduler is not None and not re.fullmatch(r"[a-z]+://[^\s/]+(:\d+)?/?", str(cfg.scheduler)):
+        raise ConfigError("scheduler", f"is '{cfg.scheduler}' but must be a Dask scheduler address such as tcp://10.0.0.5:8786")
+    if cfg.flush_events < 1000:
+        raise ConfigError("flush_events", f"is {cfg.flush_events} but must be at least 1000")
     start = parse_date("start_date", cfg.start_date)
     if cfg.end_date is not None and parse_date("end_date", cfg.end_date) <= start:
         raise ConfigError("end_date", f"is {cfg.end_date}, which is not after start_date {cfg.start_date}")

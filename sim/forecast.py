@@ -175,7 +175,11 @@ def spread(x: np.ndarray) -> dict[str, float]:
 
 def forecast_table(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
     """The monthly forecast: one row per month, each KPI with its spread across replications."""
-    per_rep = monthly(df, cfg)
+    return forecast_from_monthly(monthly(df, cfg))
+
+
+def forecast_from_monthly(per_rep: pd.DataFrame) -> pd.DataFrame:
+    """The monthly forecast from ``monthly`` frames (one row per replication and month)."""
     table = across_replications(per_rep.drop(columns=["month"]), ["period"])
     order = {p: i for i, p in enumerate(per_rep["period"].drop_duplicates())}
     return table.sort_values("period", key=lambda s: s.map(order)).reset_index(drop=True)
@@ -260,6 +264,90 @@ def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, fl
 
 def horizon_summary(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
     """Headline KPIs over the whole forecast horizon, per replication then summarised."""
-    per_rep = window_kpis(df, cfg)
-    return pd.DataFrame([{"kpi": kpi, "label": label, **spread(per_rep[kpi].to_numpy(float))}
-                         for kpi, label in HEADLINE.items()])
+    return summary_from_window(window_kpis(df, cfg))
+
+
+def summary_from_window(per_rep: pd.DataFrame) -> pd.DataFrame:
+    """Headline KPIs summarised across replications, with the replication-count diagnostic."""
+    rows = []
+    for kpi, label in HEADLINE.items():
+        x = per_rep[kpi].to_numpy(float)
+        s = spread(x)
+        rows.append({"kpi": kpi, "label": label, **s, **precision(x[~np.isnan(x)])})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- are there enough replications?
+
+PRECISION_TARGET = 0.05  # 95% CI half-width within 5% of the mean (docs/outputs.md)
+# The figures the verdict judges: volumes, rates, central and 90th/95th-percentile waits, caseload
+# and cost.  Counts of rare events (children seen after six weeks, 3+ changes), maxima and the
+# 99th percentile are extremes whose relative precision needs thousands of replications by
+# nature; summary.csv still gives their precision columns.
+PRECISION_KPIS = ("contacts", "referrals", "mash_within_1wd_pct", "threshold_to_seen_median",
+                  "threshold_to_seen_p90", "threshold_to_seen_p95", "assessments_within_45wd_pct",
+                  "caseload_per_fte_mean", "changes_per_child", "agency_share_pct", "cost",
+                  "cost_per_child_seen_10wd")
+
+
+def replications_needed(n: int, sd: float, mean: float, target: float = PRECISION_TARGET,
+                        level: float = 0.95) -> int:
+    """Smallest n' with t(level, n'-1) * sd / sqrt(n') <= target * |mean|, from the spread seen.
+
+    Half-widths shrink as 1/sqrt(n), so the current sample's sd predicts the count needed (the
+    usual sequential rule; re-check after running them, as sd is itself an estimate).
+    """
+    if sd == 0:
+        return max(n, 2)
+    goal = target * abs(mean)
+    if goal == 0:
+        raise ValueError("no relative precision is possible around a mean of 0")
+    z = stats.norm.ppf(0.5 + level / 2)
+    k = max(2, int(np.ceil((z * sd / goal) ** 2)))  # normal approximation: a lower bound
+    while stats.t.ppf(0.5 + level / 2, k - 1) * sd / np.sqrt(k) > goal:
+        k = max(k + 1, int(k * 1.01))
+    # Step back to the smallest k that meets the goal (k*1.01 may have overshot).
+    while k > 2 and stats.t.ppf(0.5 + level / 2, k - 2) * sd / np.sqrt(k - 1) <= goal:
+        k -= 1
+    return k
+
+
+def precision(x: np.ndarray) -> dict[str, float]:
+    """Relative CI half-width, whether it meets the target, and the replications it would take.
+
+    ``enough`` is 1.0 or 0.0, or NaN when the target cannot be judged: fewer than two
+    replications, or a mean of zero with some spread (5% of zero is no tolerance at all).
+    """
+    n = len(x)
+    out = {"ci95_rel_pct": np.nan, "enough": np.nan, "replications_needed": np.nan}
+    if n < 2:
+        return out
+    mean, sd = float(x.mean()), float(x.std(ddof=1))
+    if sd == 0:
+        return {"ci95_rel_pct": 0.0, "enough": 1.0, "replications_needed": float(n)}
+    if mean == 0:
+        return out
+    half = stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n)
+    needed = replications_needed(n, sd, mean)
+    return {"ci95_rel_pct": 100.0 * half / abs(mean), "enough": float(half <= PRECISION_TARGET * abs(mean)),
+            "replications_needed": float(needed)}
+
+
+def precision_verdict(summary: pd.DataFrame, replications: int) -> str:
+    """One or two sentences: are there enough replications for the headline figures?"""
+    if replications < 2:
+        return ("One replication: no confidence intervals. Run replications=10 or more to see how "
+                "precise the figures are.")
+    judged = summary[summary["kpi"].isin(PRECISION_KPIS) & summary["enough"].notna()]
+    short = judged[judged["enough"] == 0.0].sort_values("replications_needed", ascending=False)
+    text = (f"Replications: {replications} give a 95% CI within 5% of the mean for {len(judged) - len(short)} "
+            f"of {len(judged)} headline figures")
+    skipped = int(summary["kpi"].isin(PRECISION_KPIS).sum()) - len(judged)
+    if skipped:
+        text += f" ({skipped} with a mean of 0 not judged)"
+    if short.empty:
+        return text + "."
+    worst = short.iloc[0]
+    need = int(worst["replications_needed"])
+    return (text + f"; '{worst['label']}' needs about {need:,} ({need - replications:,} more), "
+            f"see the replications_needed column of summary.csv.")

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import os
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Optional
 
 import numpy as np
 import pyarrow as pa
@@ -72,17 +73,33 @@ def fewer_collections():
 
 
 class EventLog:
-    """One replication's events, in the order they happened."""
+    """One replication's events, in the order they happened.
 
-    def __init__(self) -> None:
+    With a ``sink``, ``flush()`` hands the events held so far to it and forgets them, so a long
+    run holds at most about one flush's worth in memory; ``flushed`` counts those handed on.
+    """
+
+    def __init__(self, sink: Optional[Callable[[list, int], None]] = None) -> None:
         self.events: list = []
         self.append = self.events.append  # the only write: appending a fact
+        self.sink = sink
+        self.flushed = 0
 
     def __len__(self) -> int:
-        return len(self.events)
+        return self.flushed + len(self.events)
 
     def __iter__(self) -> Iterator:
+        if self.flushed:
+            raise RuntimeError("this log has been flushed to its sink; read the events back from there")
         return iter(self.events)
+
+    def flush(self) -> None:
+        """Hand the held events to the sink (with the sequence number of the first) and drop them."""
+        if self.sink is None or not self.events:
+            return
+        self.sink(self.events, self.flushed)
+        self.flushed += len(self.events)
+        self.events.clear()  # same list object: ``append`` stays bound to it
 
     def to_table(self, replication: int, start_date: dt.date) -> pa.Table:
         """The log as an Arrow table with ``SCHEMA``."""
@@ -90,8 +107,42 @@ class EventLog:
             return events_to_table(self.events, replication, start_date)
 
 
-def events_to_table(events: list, replication: int, start_date: dt.date) -> pa.Table:
-    """Arrow columns built per event type (transposed at C speed), then put back in log order."""
+class PartWriter:
+    """One replication's log written to Parquet in chunks, under a temporary name until complete.
+
+    ``write`` is an ``EventLog`` sink; ``commit`` renames the file into place (atomic on one
+    file system), ``abort`` deletes it.  A reader therefore sees a whole part or none.
+    """
+
+    def __init__(self, path: Path, replication: int, start_date: dt.date) -> None:
+        self.path = Path(path)
+        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self.replication, self.start_date = replication, start_date
+        self.writer = pq.ParquetWriter(self.tmp, SCHEMA, compression="zstd")
+        self.rows = 0
+
+    def write(self, events: list, first_seq: int) -> None:
+        with fewer_collections():
+            table = events_to_table(events, self.replication, self.start_date, first_seq)
+        self.writer.write_table(table)
+        self.rows += table.num_rows
+
+    def commit(self) -> Path:
+        self.writer.close()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        try:
+            self.writer.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+
+def events_to_table(events: list, replication: int, start_date: dt.date, first_seq: int = 0) -> pa.Table:
+    """Arrow columns built per event type (transposed at C speed), then put back in log order.
+
+    ``first_seq`` numbers a later chunk of the same log (``seq`` runs on across chunks)."""
     n = len(events)
     # Type codes at C speed, then each type's fields as columns (itemgetter over its rows).
     codes = np.fromiter(map(_TYPE_CODE.__getitem__, map(type, events)), np.int8, n)
@@ -119,7 +170,7 @@ def events_to_table(events: list, replication: int, start_date: dt.date) -> pa.T
     dates = (np.floor(t).astype(np.int64) + day0).astype(np.int32)
     arrays = [
         pa.array(np.full(n, replication, np.int32)),
-        pa.array(np.arange(n, dtype=np.int64)),
+        pa.array(np.arange(first_seq, first_seq + n, dtype=np.int64)),
         cols["t"],
         pa.array(dates, pa.int32()).cast(pa.date32()),
         pa.DictionaryArray.from_arrays(cols["event"], EVENT_DICTIONARY),

@@ -1,7 +1,7 @@
 """A run's output folder: event log, forecast tables, resolved config and manifest.
 
-Everything is written into a hidden temporary folder that is renamed into place only when
-complete, so an interrupted or failed run never leaves a half-written result.
+Everything is written into the run's hidden work folder (``sim.parts``), which is renamed into
+place only when complete, so an interrupted or failed run never leaves a half-written result.
 """
 from __future__ import annotations
 
@@ -15,15 +15,15 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 import yaml
 
 from .config import RunConfig, horizon_end, to_plain
-from .forecast import forecast_table, horizon_summary
-from .log import write_parquet
-from .projections import events_frame
+from .forecast import forecast_from_monthly, precision_verdict, summary_from_window
+from .parts import WorkFolder
+from .runner import ReplicationKPIs, gather
 
-PACKAGES = ("caseflow", "simpy", "numpy", "scipy", "pandas", "pyarrow", "hydra-core", "omegaconf", "holidays", "rich")
+PACKAGES = ("caseflow", "simpy", "numpy", "scipy", "pandas", "pyarrow", "hydra-core", "omegaconf", "holidays", "rich",
+            "dask", "distributed")
 
 
 def package_versions() -> dict[str, str]:
@@ -47,50 +47,31 @@ def git_commit(where: Path) -> dict[str, object]:
         return {"commit": "unknown", "dirty": None}
 
 
-def claim_run_dir(cfg: RunConfig, now: dt.datetime, folder: str | None = None) -> tuple[Path, Path]:
-    """Claim ``<results_dir>/<scenario>/<local timestamp>`` and its hidden temporary twin.
+def write_run(cfg: RunConfig, folder: WorkFolder, results: list[ReplicationKPIs], started: dt.datetime,
+              argv: list[str]) -> tuple[Path, pd.DataFrame]:
+    """Add the tables, config and manifest to the run's work folder and publish it.
 
-    The temporary folder is created exclusively, so two runs started in the same second take
-    different names (``..._2``, ``..._3``).
+    The folder already holds every replication's part (``events.parquet/``); it becomes
+    ``<results_dir>/<scenario>/<local start time>`` only once everything is written.
     """
-    base = Path(cfg.results_dir) / (folder or cfg.scenario.name)
-    base.mkdir(parents=True, exist_ok=True)
-    stamp = now.astimezone().strftime("%Y-%m-%d_%H-%M-%S")
-    n = 1
-    while True:
-        name = stamp if n == 1 else f"{stamp}_{n}"
-        final, partial = base / name, base / f".{name}.partial"
-        if not final.exists():
-            try:
-                partial.mkdir()
-                return final, partial
-            except FileExistsError:
-                pass
-        n += 1
+    forecast = forecast_from_monthly(gather(results, "monthly"))
+    summary = summary_from_window(gather(results, "horizon"))
+    if not cfg.write_events:
+        shutil.rmtree(folder.events_dir(), ignore_errors=True)
+    forecast.round(4).to_csv(folder.path / "forecast.csv", index=False)
+    summary.round(4).to_csv(folder.path / "summary.csv", index=False)
+    (folder.path / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
+    record = {"scenario": cfg.scenario.name, **manifest(cfg, started, argv, results, folder)}
+    (folder.path / "manifest.json").write_text(json.dumps(record, indent=2) + "\n")
+    return folder.publish(_stamp(started)), summary
 
 
-def write_run(cfg: RunConfig, events: pa.Table, started: dt.datetime, argv: list[str]) -> tuple[Path, pd.DataFrame]:
-    """Write the run's folder atomically; returns its path and the horizon summary."""
-    final, partial = claim_run_dir(cfg, started)
-    try:
-        df = events_frame(events)
-        forecast = forecast_table(df, cfg)
-        summary = horizon_summary(df, cfg)
-        if cfg.write_events:
-            write_parquet(events, partial / "events.parquet")
-        forecast.round(4).to_csv(partial / "forecast.csv", index=False)
-        summary.round(4).to_csv(partial / "summary.csv", index=False)
-        (partial / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
-        record = {"scenario": cfg.scenario.name, **manifest(cfg, started, argv, events.num_rows, partial)}
-        (partial / "manifest.json").write_text(json.dumps(record, indent=2) + "\n")
-        partial.rename(final)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    return final, summary
+def _stamp(started: dt.datetime) -> str:
+    return started.astimezone().strftime("%Y-%m-%d_%H-%M-%S")
 
 
-def manifest(cfg: RunConfig, started: dt.datetime, argv: list[str], events: int, partial: Path) -> dict:
+def manifest(cfg: RunConfig, started: dt.datetime, argv: list[str], results: list[ReplicationKPIs],
+             folder: WorkFolder) -> dict:
     """What anyone needs to rerun a run: seed, span, versions, commit, command, timings, outputs."""
     finished = dt.datetime.now(dt.timezone.utc)
     return {
@@ -101,7 +82,12 @@ def manifest(cfg: RunConfig, started: dt.datetime, argv: list[str], events: int,
         "horizon_months": cfg.horizon_months,
         "end_date_set": cfg.end_date is not None,
         "warmup_months": cfg.warmup_months,
-        "events": events,
+        "events": sum(r.events for r in results),
+        "replications_resumed": sum(not r.simulated for r in results),
+        "results_key": folder.path.name.split("-", 1)[1].split(".")[0],
+        "executor": cfg.executor,
+        "workers": cfg.workers,
+        "flush_events": cfg.flush_events,
         "started": started.isoformat(timespec="seconds"),
         "finished": finished.isoformat(timespec="seconds"),
         "run_seconds": round((finished - started).total_seconds(), 3),
@@ -109,33 +95,28 @@ def manifest(cfg: RunConfig, started: dt.datetime, argv: list[str], events: int,
         "git": git_commit(Path(__file__).resolve().parent),
         "versions": package_versions(),
         "platform": platform.platform(),
-        "outputs": sorted([p.name for p in partial.iterdir()] + ["manifest.json"]),
+        "outputs": sorted({p.name for p in folder.path.iterdir() if p.name != "lock"} | {"manifest.json"}),
     }
 
 
-def write_comparison(cfgs: dict[str, RunConfig], events: dict[str, pa.Table], table: pd.DataFrame,
-                     markdown: str, started: dt.datetime, argv: list[str]) -> Path:
-    """``<results_dir>/compare/<timestamp>/``: comparison.csv and .md, and each scenario's log and config."""
+def write_comparison(cfgs: dict[str, RunConfig], folder: WorkFolder, results: dict[str, list[ReplicationKPIs]],
+                     table: pd.DataFrame, markdown: str, started: dt.datetime, argv: list[str]) -> Path:
+    """Publish ``<results_dir>/compare/<timestamp>/``: comparison.csv and .md, and each scenario's
+    log (``scenarios/<label>/events.parquet/``) and config."""
     first = next(iter(cfgs.values()))
-    final, partial = claim_run_dir(first, started, folder="compare")
-    try:
-        table.round(4).to_csv(partial / "comparison.csv", index=False)
-        (partial / "comparison.md").write_text(markdown)
-        for label, cfg in cfgs.items():
-            sub = partial / "scenarios" / label
-            sub.mkdir(parents=True)
-            if cfg.write_events:
-                write_parquet(events[label], sub / "events.parquet")
-            (sub / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
-        m = manifest(first, started, argv, sum(t.num_rows for t in events.values()), partial)
-        m["scenarios"] = list(cfgs)
-        m["common_random_numbers"] = "replication k of every scenario uses streams keyed (seed, k, process)"
-        (partial / "manifest.json").write_text(json.dumps(m, indent=2) + "\n")
-        partial.rename(final)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    return final
+    table.round(4).to_csv(folder.path / "comparison.csv", index=False)
+    (folder.path / "comparison.md").write_text(markdown)
+    for label, cfg in cfgs.items():
+        sub = folder.path / "scenarios" / label
+        sub.mkdir(parents=True, exist_ok=True)
+        if not cfg.write_events:
+            shutil.rmtree(folder.events_dir(label), ignore_errors=True)
+        (sub / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
+    m = manifest(first, started, argv, [r for rs in results.values() for r in rs], folder)
+    m["scenarios"] = list(cfgs)
+    m["common_random_numbers"] = "replication k of every scenario uses streams keyed (seed, k, process)"
+    (folder.path / "manifest.json").write_text(json.dumps(m, indent=2) + "\n")
+    return folder.publish(_stamp(started))
 
 
 def print_summary(summary: pd.DataFrame, cfg: RunConfig, where: Path) -> None:
@@ -158,6 +139,7 @@ def print_summary(summary: pd.DataFrame, cfg: RunConfig, where: Path) -> None:
         table.add_row(*cells)
     console = Console(file=sys.stdout, width=110)
     console.print(table)
+    console.print(precision_verdict(summary, cfg.replications))
     console.print(f"Results: {where}")
 
 

@@ -1,19 +1,36 @@
-"""Replications: run the model once per replication and gather the event logs.
+"""Replications: run the model once per replication, write its log, project its KPIs.
 
 Replication k draws from streams keyed by (seed, k, process), so its log does not depend on
-which other replications run, or in what order.
+which other replications run, in what order, or where (``sim.executors``).
+
+Two ways to run:
+
+- ``run_replications(cfg)``: every replication's log as one Arrow table in memory (for tests,
+  notebooks and short runs);
+- ``run_to_folder(cfg, folder)``: what ``caseflow`` does.  Each replication's log is flushed in
+  chunks to its own Parquet part (so memory does not grow with the horizon), then read back
+  and projected into that replication's KPIs, on the same worker.  Parts already written by
+  an interrupted run are only projected, not simulated again.
 """
 from __future__ import annotations
 
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Optional
 
+import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .config import RunConfig, parse_date
+from .executors import execute
+from .log import PartWriter
 from .model import run_replication
+from .parts import WorkFolder, part_name
+from .projections import events_frame
+
+Progress = Optional[Callable[[int], None]]
+WHAT = ("forecast", "compare")
 
 
 def replication_table(cfg: RunConfig, replication: int) -> pa.Table:
@@ -22,35 +39,89 @@ def replication_table(cfg: RunConfig, replication: int) -> pa.Table:
     return log.to_table(replication, parse_date("start_date", cfg.start_date))
 
 
-def worker_count(cfg: RunConfig) -> int:
-    """Processes to use: ``workers``, or every core, never more than there are replications."""
-    return max(1, min(cfg.workers or os.cpu_count() or 1, cfg.replications))
-
-
-def run_replications(cfg: RunConfig, progress: Optional[Callable[[int], None]] = None) -> pa.Table:
-    """All replications of ``cfg`` as one event table, in replication order.
-
-    ``executor=processes`` runs one replication per task on local processes; the logs are the
-    same as a serial run's, because each replication's streams depend only on (seed, k).
-    """
-    n = cfg.replications
-    if cfg.executor == "serial" or worker_count(cfg) == 1:
-        tables = []
-        for k in range(n):
-            tables.append(replication_table(cfg, k))
-            if progress:
-                progress(k)
-        return pa.concat_tables(tables)
+def run_replications(cfg: RunConfig, progress: Progress = None) -> pa.Table:
+    """All replications of ``cfg`` as one event table, in replication order, on ``cfg.executor``."""
     done: dict[int, pa.Table] = {}
-    # "spawn": fresh interpreters, safe beside the progress bar's thread (fork is not).
-    with ProcessPoolExecutor(max_workers=worker_count(cfg), mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(replication_table, cfg, k): k for k in range(n)}
-        try:
-            for future in as_completed(futures):
-                done[futures[future]] = future.result()
-                if progress:
-                    progress(futures[future])
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    return pa.concat_tables([done[k] for k in range(n)])
+
+    def keep(job: tuple, table: pa.Table) -> None:
+        done[job[1]] = table
+        if progress:
+            progress(job[1])
+
+    execute(cfg, replication_table, [(cfg, k) for k in range(cfg.replications)], keep)
+    return pa.concat_tables([done[k] for k in range(cfg.replications)])
+
+
+@dataclass
+class ReplicationKPIs:
+    """One replication's projections: small frames, cheap to send back from a worker."""
+
+    replication: int
+    events: int
+    simulated: bool           # False: its part was already on disk (a resumed run)
+    frames: dict[str, pd.DataFrame]
+
+
+def project(cfg: RunConfig, df: pd.DataFrame, what: str) -> dict[str, pd.DataFrame]:
+    """The KPI frames a forecast (``monthly``, ``horizon``) or a comparison (``periods``) needs."""
+    from .compare import scenario_kpis
+    from .forecast import monthly, window_kpis
+
+    if what == "forecast":
+        return {"monthly": monthly(df, cfg), "horizon": window_kpis(df, cfg)}
+    return {"periods": scenario_kpis(df, cfg)}
+
+
+def project_part(cfg: RunConfig, replication: int, events_dir: str, what: str,
+                 simulated: bool = False) -> ReplicationKPIs:
+    """Read replication ``replication``'s part back and project its KPIs."""
+    table = pq.read_table(Path(events_dir) / part_name(replication))
+    return ReplicationKPIs(replication, table.num_rows, simulated, project(cfg, events_frame(table), what))
+
+
+def simulate_part(cfg: RunConfig, replication: int, events_dir: str, what: str) -> ReplicationKPIs:
+    """Simulate one replication straight into its Parquet part, then project its KPIs."""
+    path = Path(events_dir) / part_name(replication)
+    writer = PartWriter(path, replication, parse_date("start_date", cfg.start_date))
+    try:
+        run_replication(cfg, replication, sink=writer.write)
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    return project_part(cfg, replication, events_dir, what, simulated=True)
+
+
+def run_to_folder(cfg: RunConfig, folder: WorkFolder, what: str = "forecast", label: str | None = None,
+                  progress: Progress = None) -> list[ReplicationKPIs]:
+    """Every replication's KPIs, in replication order; each log ends up as a part in ``folder``.
+
+    Replications whose part is already there (from an interrupted run of the same
+    configuration) are projected from it, not simulated again.
+    """
+    events_dir = folder.events_dir(label)
+    events_dir.mkdir(parents=True, exist_ok=True)
+    written = set(folder.done(cfg.replications, label))
+    jobs = [(cfg, k, str(events_dir), what) for k in range(cfg.replications)]
+    out: dict[int, ReplicationKPIs] = {}
+
+    def keep(job: tuple, result: ReplicationKPIs) -> None:
+        out[result.replication] = result
+        if progress:
+            progress(result.replication)
+
+    # Projecting a written part is one task like simulating one: both run on the workers.
+    execute(cfg, _simulate_or_project, [(*job, job[1] in written) for job in jobs], keep)
+    return [out[k] for k in range(cfg.replications)]
+
+
+def _simulate_or_project(cfg: RunConfig, replication: int, events_dir: str, what: str,
+                         written: bool) -> ReplicationKPIs:
+    if written:
+        return project_part(cfg, replication, events_dir, what)
+    return simulate_part(cfg, replication, events_dir, what)
+
+
+def gather(results: list[ReplicationKPIs], name: str) -> pd.DataFrame:
+    """One KPI frame over all replications (e.g. ``gather(results, "monthly")``)."""
+    return pd.concat([r.frames[name] for r in results], ignore_index=True)

@@ -67,6 +67,14 @@ def test_multirun_sweeps_scenarios(tmp_path, monkeypatch):
     assert sorted(f.parent.name for f in folders) == ["baseline_2022", "default"]
 
 
+def test_multirun_on_the_parallel_joblib_launcher(tmp_path, monkeypatch):
+    folders = run_cli(tmp_path, monkeypatch, "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                      "scenario=default,baseline_2022", "horizon_months=1", "executor=serial")
+    assert sorted(f.parent.name for f in folders) == ["baseline_2022", "default"]
+    for f in folders:
+        assert {"forecast.csv", "summary.csv", "manifest.json"} <= {p.name for p in f.iterdir()}
+
+
 def test_default_scenario_composes():
     cfg = compose_config([])
     assert cfg.scenario.name == "default" and cfg.replications >= 1
@@ -82,12 +90,14 @@ def test_a_month_in_which_nobody_is_seen_still_gives_a_forecast(tmp_path, monkey
     assert f["contacts_mean"].item() > 1000
 
 
-def test_two_runs_in_the_same_second_get_separate_folders(tmp_path):
-    import datetime as dt
+def test_two_runs_published_in_the_same_second_get_separate_folders(tmp_path):
+    from sim.parts import WorkFolder
 
-    from sim.report import claim_run_dir
-
-    cfg = compose_config([f"results_dir={tmp_path}"])
-    now = dt.datetime.now(dt.timezone.utc)
-    a, b = claim_run_dir(cfg, now), claim_run_dir(cfg, now)
-    assert a[0] != b[0] and a[1].is_dir() and b[1].is_dir()
+    a, b = WorkFolder(tmp_path, "aaaa"), WorkFolder(tmp_path, "bbbb")
+    for folder in (a, b):
+        folder.open()
+        (folder.path / "forecast.csv").write_text("x\n")
+    first, second = a.publish("2026-01-01_00-00-00"), b.publish("2026-01-01_00-00-00")
+    assert first.name == "2026-01-01_00-00-00" and second.name == "2026-01-01_00-00-00_2"
+    assert (first / "forecast.csv").is_file() and (second / "forecast.csv").is_file()
+    assert not (first / "lock").exists() and not a.path.exists()

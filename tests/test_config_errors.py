@@ -19,7 +19,9 @@ from sim.cli import main
     ("service.workforce.assessment.groups.0.fte=1.5", "fte", "at most 1"),
     ("service.casework.plan_duration.cp.kind=weibull", "service.casework.plan_duration.cp.kind", "must be one of"),
     ("+service.demand.extra=1", "service.demand.extra", "Unknown config key"),
-    ("executor=dask", "executor", "serial, processes"),
+    ("executor=ray", "executor", "serial, processes, dask"),
+    ("scheduler=tcp://10.0.0.5:8786", "scheduler", "only with executor=dask"),
+    ("flush_events=10", "flush_events", "at least 1000"),
 ])
 def test_bad_value_gives_one_sentence_and_status_2(override, key, words, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
@@ -72,3 +74,16 @@ def test_config_path_flag_is_refused_plainly(tmp_path, monkeypatch, capsys):
         main(["--config-path", str(tmp_path)])
     assert exit_.value.code == 2
     assert "--config-path" in capsys.readouterr().err
+
+
+def test_unreachable_dask_scheduler_gives_one_sentence_and_status_2(tmp_path, monkeypatch, capsys):
+    import sim.executors
+
+    monkeypatch.setattr(sim.executors, "DASK_CONNECT_SECONDS", 2)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(["executor=dask", "scheduler=tcp://127.0.0.1:9", "horizon_months=1", f"results_dir={tmp_path / 'results'}"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "scheduler" in err and "tcp://127.0.0.1:9" in err, err
+    assert not (tmp_path / "results").exists()

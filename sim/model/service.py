@@ -22,7 +22,7 @@ from .workforce import Workforce
 
 
 class Service:
-    def __init__(self, cfg: RunConfig, replication: int = 0):
+    def __init__(self, cfg: RunConfig, replication: int = 0, sink=None):
         self.cfg = cfg
         self.replication = replication
         start = parse_date("start_date", cfg.start_date)
@@ -31,7 +31,7 @@ class Service:
         first_day = (add_months(start, -cfg.warmup_months) - start).days
         self.calendar = WorkingCalendar.for_run(cfg)
         self.env = simpy.Environment(initial_time=first_day)
-        self.log = EventLog()
+        self.log = EventLog(sink)
         self.streams = Streams(cfg.seed, replication)
         self.open_cases: dict[int, Case] = {}
         self._next_case = 1
@@ -46,12 +46,26 @@ class Service:
         if cfg.service.casework.opening_stock:
             self.casework.open_stock(expected_plan_starts_per_day(cfg))
         self.env.process(contacts(self.env, self))
+        if sink is not None:
+            self.env.process(self._flush_daily(cfg.flush_events))
 
     # -- run ------------------------------------------------------------------------------------
     def run(self) -> EventLog:
         with fewer_collections():
             self.env.run(until=self.horizon_day)
+        self.log.flush()
         return self.log
+
+    def _flush_daily(self, size: int):
+        """Once a simulated day, hand the log to its sink if it holds ``size`` events or more.
+
+        It draws no random numbers and changes no state, so the log is the same with or
+        without it (SimPy keeps the order of the other events scheduled at the same time).
+        """
+        while True:
+            yield self.env.timeout(1.0)
+            if len(self.log.events) >= size:
+                self.log.flush()
 
     # -- what processes call ------------------------------------------------------------------------
     def new_case(self, priority: str) -> Case:
@@ -147,7 +161,11 @@ class Service:
         )
 
 
-def run_replication(cfg: RunConfig, replication: int = 0) -> EventLog:
-    """Simulate replication ``replication`` of ``cfg`` and return its event log."""
-    service = Service(cfg, replication)
+def run_replication(cfg: RunConfig, replication: int = 0, sink=None) -> EventLog:
+    """Simulate replication ``replication`` of ``cfg`` and return its event log.
+
+    With a ``sink`` (e.g. ``PartWriter.write``) the log is handed on in chunks of about
+    ``cfg.flush_events`` events as the run goes, and the returned log holds none of them.
+    """
+    service = Service(cfg, replication, sink)
     return service.run()

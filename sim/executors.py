@@ -1,0 +1,93 @@
+"""Where replications run: in this process, on local processes, or on a Dask cluster.
+
+Each executor calls one function per job and hands each result back as soon as it is ready
+(in whatever order jobs finish).  Which executor ran a replication never changes its log: the
+log depends only on the configuration and the replication's streams, keyed (seed, k, process).
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any, Callable, Sequence
+
+from .config import ConfigError, RunConfig
+
+Job = tuple
+OnResult = Callable[[Job, Any], None]
+DASK_CONNECT_SECONDS = 20
+
+
+def worker_count(cfg: RunConfig, jobs: int) -> int:
+    """Processes to use: ``workers``, or every core, never more than there are jobs."""
+    return max(1, min(cfg.workers or os.cpu_count() or 1, jobs))
+
+
+def execute(cfg: RunConfig, fn: Callable[..., Any], jobs: Sequence[Job], on_result: OnResult) -> None:
+    """Call ``fn(*job)`` for every job on ``cfg.executor``; ``on_result(job, result)`` as each ends.
+
+    An exception in a job, or Ctrl-C, cancels the jobs not yet started and is raised here.
+    """
+    if not jobs:
+        return
+    if cfg.executor == "dask":
+        return _on_dask(cfg, fn, jobs, on_result)
+    if cfg.executor == "serial" or worker_count(cfg, len(jobs)) == 1:
+        for job in jobs:
+            on_result(job, fn(*job))
+        return
+    _on_processes(cfg, fn, jobs, on_result)
+
+
+def _on_processes(cfg: RunConfig, fn: Callable[..., Any], jobs: Sequence[Job], on_result: OnResult) -> None:
+    # "spawn": fresh interpreters, safe beside the progress bar's thread (fork is not).
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=worker_count(cfg, len(jobs)), mp_context=context) as pool:
+        futures = {pool.submit(fn, *job): job for job in jobs}
+        try:
+            for future in as_completed(futures):
+                on_result(futures[future], future.result())
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _on_dask(cfg: RunConfig, fn: Callable[..., Any], jobs: Sequence[Job], on_result: OnResult) -> None:
+    """On the scheduler at ``cfg.scheduler``, or on a local cluster of ``workers`` processes.
+
+    Workers need caseflow installed; with a remote cluster, ``results_dir`` must be on storage
+    every worker can write to (each worker writes its replications' Parquet parts there).
+    """
+    try:
+        from distributed import Client, LocalCluster
+        from distributed import as_completed as dask_completed
+    except ImportError:  # pragma: no cover - distributed is a dependency
+        raise ConfigError("executor", "is dask but the 'distributed' package is not installed") from None
+    cluster = None
+    if cfg.scheduler:
+        try:
+            client = Client(cfg.scheduler, timeout=f"{DASK_CONNECT_SECONDS}s")
+        except (OSError, TimeoutError) as e:
+            raise ConfigError("scheduler", f"is {cfg.scheduler} but no Dask scheduler answered there "
+                                           f"within {DASK_CONNECT_SECONDS} s ({type(e).__name__})") from None
+    else:
+        # One single-threaded worker process per core: replications are pure Python (the GIL).
+        cluster = LocalCluster(n_workers=worker_count(cfg, len(jobs)), threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+    try:
+        # pure=False: never let Dask merge two submissions as "the same" task.
+        futures = {}
+        for job in jobs:
+            futures[client.submit(fn, *job, pure=False)] = job
+        try:
+            for future in dask_completed(list(futures)):
+                on_result(futures[future], future.result())
+        except BaseException:
+            client.cancel(list(futures))
+            raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,145 @@
+"""A run's event log on disk while it runs: one Parquet part per replication, resumable.
+
+A run works in a hidden folder named after what determines its results (the configuration,
+less the settings that only say where and how fast to run, and the model's source code):
+
+    <results_dir>/<scenario>/.run-<key>.partial/
+        lock                          the process working in it (one run at a time)
+        events.parquet/rep-00007.parquet   replication 7's log, complete, or absent
+
+Each part is written under a temporary name and renamed when complete, so a part that exists
+is whole.  Rerunning an interrupted run finds the same folder and keeps the parts already
+there.  When every replication is in, the tables are added and the folder is renamed to its
+timestamp: ``events.parquet`` is then a Parquet dataset (a folder) that pandas and pyarrow
+read as one table.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+from pathlib import Path
+
+from .config import RunConfig, to_plain
+
+# Settings that change where or how fast a run goes, not its results.
+NOT_RESULTS = ("executor", "workers", "scheduler", "results_dir", "write_events", "replications", "flush_events")
+EVENTS_DIR = "events.parquet"
+
+
+class RunBusy(Exception):
+    """Another live process is working in the same run folder."""
+
+
+def model_fingerprint() -> str:
+    """A hash of caseflow's own source files: parts from other model code are never reused."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def results_key(cfgs: list[RunConfig]) -> str:
+    """Twelve hex digits naming what the run's results depend on."""
+    plain = []
+    for cfg in cfgs:
+        d = to_plain(cfg)
+        for k in NOT_RESULTS:
+            d.pop(k, None)
+        plain.append(d)
+    text = json.dumps({"configs": plain, "model": model_fingerprint()}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def part_name(replication: int) -> str:
+    return f"rep-{replication:05d}.parquet"
+
+
+class WorkFolder:
+    """The hidden folder a run (or a comparison) works in until it is complete."""
+
+    def __init__(self, base: Path, key: str, prefix: str = "run") -> None:
+        self.base = Path(base)
+        self.path = self.base / f".{prefix}-{key}.partial"
+        self.lock = self.path / "lock"
+
+    def events_dir(self, label: str | None = None) -> Path:
+        """Where the parts go: ``events.parquet/``, or ``scenarios/<label>/events.parquet/``."""
+        return self.path / EVENTS_DIR if label is None else self.path / "scenarios" / label / EVENTS_DIR
+
+    def open(self) -> None:
+        """Create or take over the folder; remove any temporary file a killed run left."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._take_lock()
+        for tmp in self.path.rglob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+    def done(self, replications: int, label: str | None = None) -> list[int]:
+        """Replications below ``replications`` whose part is already written."""
+        where = self.events_dir(label)
+        return [k for k in range(replications) if (where / part_name(k)).is_file()]
+
+    def clean_temporaries(self) -> None:
+        for tmp in self.path.rglob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+    def release(self) -> None:
+        self.lock.unlink(missing_ok=True)
+
+    def discard(self) -> None:
+        """Delete the folder, and the results folders above it if that leaves them empty."""
+        shutil.rmtree(self.path, ignore_errors=True)
+        for parent in (self.base, self.base.parent):
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+
+    def publish(self, name: str) -> Path:
+        """Rename the finished folder to ``<base>/<name>`` (``_2``, ``_3`` … if taken)."""
+        self.clean_temporaries()
+        self.release()
+        n = 1
+        while True:
+            final = self.base / (name if n == 1 else f"{name}_{n}")
+            if not final.exists():
+                try:
+                    os.rename(self.path, final)
+                    return final
+                except OSError:
+                    if not final.exists():
+                        raise
+            n += 1
+
+    def _take_lock(self) -> None:
+        me = f"{socket.gethostname()} {os.getpid()}"
+        for _ in range(2):
+            try:
+                fd = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                holder = self.lock.read_text().split()
+                if len(holder) == 2 and holder[0] == socket.gethostname() and _alive(int(holder[1])):
+                    raise RunBusy(f"another caseflow process ({holder[1]}) is running this configuration in "
+                                  f"{self.path}: wait for it to finish, or stop it") from None
+                self.lock.unlink(missing_ok=True)  # left by a process that has gone
+                continue
+            with os.fdopen(fd, "w") as f:
+                f.write(me)
+            return
+        raise RunBusy(f"could not take the lock {self.lock}")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
