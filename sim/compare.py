@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from .config import RunConfig
-from .forecast import HEADLINE, periods, spread, window_kpis
+from .forecast import HEADLINE, log_views, periods, spread, window_kpis
 from .report import fmt_number, fmt_signed
 
 
@@ -64,7 +64,8 @@ def quarters(cfg: RunConfig) -> list[tuple[str, list]]:
 
 def scenario_kpis(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
     """Per replication and period: every headline KPI."""
-    frames = [window_kpis(df, cfg, months).assign(period=label) for label, months in quarters(cfg)]
+    views = log_views(df, cfg)  # projected once, sliced per period
+    frames = [window_kpis(df, cfg, months, views).assign(period=label) for label, months in quarters(cfg)]
     return pd.concat(frames, ignore_index=True)
 
 

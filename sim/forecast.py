@@ -6,6 +6,7 @@ arranges them into months and summarises across replications.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -79,12 +80,37 @@ def within_statutory_assessment(working_days: pd.Series) -> pd.Series:
     return np.floor(working_days) <= STATUTORY_ASSESSMENT_WD
 
 
-def monthly(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
-    """One row per (replication, month) with every KPI in ``KPIS``."""
+@dataclass
+class LogViews:
+    """The projections every table needs, computed once per log and sliced per month or window."""
+
+    cal: WorkingCalendar
+    months: list[tuple[dt.date, float, float]]
+    edges: np.ndarray                 # month boundaries (t), len(months) + 1
+    reps: list[int]
+    mash: pd.DataFrame                # mash_decision_times
+    seen: pd.DataFrame                # threshold_to_seen, with working days
+    asm: pd.DataFrame                 # assessment_times
+    levels: dict[str, np.ndarray]     # month-end levels, replications x months
+    workforce: dict[str, np.ndarray]  # agency share, vacancies (month ends); leavers, cost (in month)
+
+
+def log_views(df: pd.DataFrame, cfg: RunConfig) -> LogViews:
+    """Project the log once: waits, month-end levels and workforce figures for every month."""
     cal = calendar_for(cfg)
     months = periods(cfg)
     edges = np.array([m[1] for m in months] + [months[-1][2]])
     reps = sorted(df["replication"].unique().tolist())
+    seen = threshold_to_seen(df)
+    seen["working_days"] = cal.working_days_between(seen["received"].to_numpy(), seen["seen"].to_numpy())
+    return LogViews(cal, months, edges, reps, mash_decision_times(df, cal), seen, assessment_times(df, cal),
+                    month_end_levels(df, edges[1:], reps), workforce_levels(df, edges, reps))
+
+
+def monthly(df: pd.DataFrame, cfg: RunConfig, views: LogViews | None = None) -> pd.DataFrame:
+    """One row per (replication, month) with every KPI in ``KPIS``."""
+    v = views or log_views(df, cfg)
+    months, edges, reps = v.months, v.edges, v.reps
     labels = [m[0].isoformat()[:7] if m[0].day == 1 else m[0].isoformat() for m in months]
 
     def month_of(t: pd.Series) -> np.ndarray:
@@ -104,15 +130,13 @@ def monthly(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
         counts = df.loc[ev == event].assign(month=lambda f: month_of(f["t"])).groupby(["replication", "month"]).size()
         out[kpi] = counts.reindex(index, fill_value=0)
 
-    mash = mash_decision_times(df, cal)
-    mash["within"] = 100.0 * (mash["working_days"] <= MASH_DECISION_WD)
+    mash = v.mash.assign(within=100.0 * (v.mash["working_days"] <= MASH_DECISION_WD))
     out = out.join(by_month(mash, "decided",
                             mash_within_1wd_pct=("within", "mean"),
                             mash_decision_wd_median=("working_days", "median"),
                             mash_decision_wd_p90=("working_days", _p90)))
 
-    seen = threshold_to_seen(df)
-    seen["over"] = seen["wait_days"] > SIX_WEEKS_DAYS
+    seen = v.seen.assign(over=v.seen["wait_days"] > SIX_WEEKS_DAYS)
     out = out.join(by_month(seen, "seen",
                             seen=("wait_days", "size"),
                             threshold_to_seen_median=("wait_days", "median"),
@@ -120,15 +144,12 @@ def monthly(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
                             threshold_to_seen_max=("wait_days", "max"),
                             seen_over_six_weeks=("over", "sum")))
 
-    asm = assessment_times(df, cal)
-    asm["within"] = 100.0 * within_statutory_assessment(asm["working_days"])
+    asm = v.asm.assign(within=100.0 * within_statutory_assessment(v.asm["working_days"]))
     out = out.join(by_month(asm, "completed",
                             assessments_completed=("working_days", "size"),
                             assessments_within_45wd_pct=("within", "mean")))
 
-    levels = month_end_levels(df, edges[1:], reps)
-    levels.update(workforce_levels(df, edges, reps))
-    for kpi, arr in levels.items():
+    for kpi, arr in {**v.levels, **v.workforce}.items():
         out[kpi] = arr.reshape(-1)
     changes = changes_of_worker(df).assign(month=lambda f: month_of(f["t"])).groupby(["replication", "month"]).size()
     out["changes_of_worker"] = changes.reindex(index, fill_value=0).astype(float)
@@ -211,24 +232,26 @@ HEADLINE: dict[str, str] = {
 SEEN_WITHIN_WD = 10.0
 
 
-def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, float, float]] | None = None) -> pd.DataFrame:
+def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, float, float]] | None = None,
+                views: LogViews | None = None) -> pd.DataFrame:
     """Headline KPIs (``HEADLINE``) per replication over consecutive forecast months (default: all)."""
-    cal = calendar_for(cfg)
-    months = months or periods(cfg)
+    v = views or log_views(df, cfg)
+    months = months or v.months
+    first = v.months.index(months[0])
+    span = slice(first, first + len(months))
+    if v.months[span] != list(months):
+        raise ValueError("window_kpis needs consecutive forecast months")
     t0, t1 = months[0][1], months[-1][2]
-    reps = sorted(df["replication"].unique().tolist())
+    reps = v.reps
     inside = (df["t"] >= t0) & (df["t"] < t1)
-    mash = mash_decision_times(df, cal)
-    mash = mash[(mash["decided"] >= t0) & (mash["decided"] < t1)]
-    seen = threshold_to_seen(df)
-    seen = seen[(seen["seen"] >= t0) & (seen["seen"] < t1)].copy()
-    seen["working_days"] = cal.working_days_between(seen["received"].to_numpy(), seen["seen"].to_numpy())
-    asm = assessment_times(df, cal)
-    asm = asm[(asm["completed"] >= t0) & (asm["completed"] < t1)]
-    ends = np.array([m[2] for m in months])
-    levels = month_end_levels(df, ends, reps)
-    wf = workforce_levels(df, np.array([t0, *ends]), reps)
+    mash = v.mash[(v.mash["decided"] >= t0) & (v.mash["decided"] < t1)]
+    seen = v.seen[(v.seen["seen"] >= t0) & (v.seen["seen"] < t1)]
+    asm = v.asm[(v.asm["completed"] >= t0) & (v.asm["completed"] < t1)]
+    levels = {k: a[:, span] for k, a in v.levels.items()}
+    wf = {k: a[:, span] for k, a in v.workforce.items()}
     per_child = changes_per_child(df, t0, t1).reindex(reps)
+    contacts = df.loc[inside & (df["event"] == "contact_received"), "replication"].value_counts()
+    referrals = df.loc[inside & (df["event"] == "referral_accepted"), "replication"].value_counts()
     rows = []
     for i, r in enumerate(reps):
         w = seen.loc[seen["replication"] == r, "wait_days"]
@@ -238,8 +261,8 @@ def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, fl
         quick = float((seen.loc[seen["replication"] == r, "working_days"] <= SEEN_WITHIN_WD).sum())
         rows.append({
             "replication": r,
-            "contacts": float(((df["event"] == "contact_received") & inside & (df["replication"] == r)).sum()),
-            "referrals": float(((df["event"] == "referral_accepted") & inside & (df["replication"] == r)).sum()),
+            "contacts": float(contacts.get(r, 0)),
+            "referrals": float(referrals.get(r, 0)),
             "mash_within_1wd_pct": 100.0 * float((md <= MASH_DECISION_WD).mean()) if len(md) else np.nan,
             "threshold_to_seen_median": _pct(w, 50),
             "threshold_to_seen_p90": _pct(w, 90),

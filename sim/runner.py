@@ -65,10 +65,11 @@ class ReplicationKPIs:
 def project(cfg: RunConfig, df: pd.DataFrame, what: str) -> dict[str, pd.DataFrame]:
     """The KPI frames a forecast (``monthly``, ``horizon``) or a comparison (``periods``) needs."""
     from .compare import scenario_kpis
-    from .forecast import monthly, window_kpis
+    from .forecast import log_views, monthly, window_kpis
 
     if what == "forecast":
-        return {"monthly": monthly(df, cfg), "horizon": window_kpis(df, cfg)}
+        views = log_views(df, cfg)
+        return {"monthly": monthly(df, cfg, views), "horizon": window_kpis(df, cfg, views=views)}
     return {"periods": scenario_kpis(df, cfg)}
 
 
