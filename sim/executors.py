@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Callable, Sequence
 
@@ -49,8 +50,24 @@ def _on_processes(cfg: RunConfig, fn: Callable[..., Any], jobs: Sequence[Job], o
             for future in as_completed(futures):
                 on_result(futures[future], future.result())
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            _stop(pool)
             raise
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop now: cancel what is queued and end the workers' current replications.
+
+    A worker that merely sees the cancellation still runs the tasks already handed to it, and
+    would go on writing parts after caseflow has said what it kept.  Python 3.11 has no public
+    way to end them (3.14 adds ``terminate_workers``), hence the pool's process table.  Killed
+    mid-replication, a worker leaves at most a temporary file, which the caller removes.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=30)
 
 
 def _on_dask(cfg: RunConfig, fn: Callable[..., Any], jobs: Sequence[Job], on_result: OnResult) -> None:
@@ -73,8 +90,14 @@ def _on_dask(cfg: RunConfig, fn: Callable[..., Any], jobs: Sequence[Job], on_res
                                            f"within {DASK_CONNECT_SECONDS} s ({type(e).__name__})") from None
     else:
         # One single-threaded worker process per core: replications are pure Python (the GIL).
-        cluster = LocalCluster(n_workers=worker_count(cfg, len(jobs)), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+        # The workers are started ignoring SIGINT: Ctrl-C is caseflow's to handle (it closes the
+        # cluster); otherwise each worker prints its own KeyboardInterrupt traceback.
+        ignoring = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            cluster = LocalCluster(n_workers=worker_count(cfg, len(jobs)), threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
+        finally:
+            signal.signal(signal.SIGINT, ignoring)
         client = Client(cluster)
     try:
         # pure=False: never let Dask merge two submissions as "the same" task.

@@ -83,6 +83,12 @@ class WorkFolder:
         where = self.events_dir(label)
         return [k for k in range(replications) if (where / part_name(k)).is_file()]
 
+    def prune(self, replications: int, label: str | None = None) -> None:
+        """Delete parts numbered ``replications`` or more (left by an earlier, larger run)."""
+        for part in self.events_dir(label).glob("rep-*.parquet"):
+            if int(part.stem.split("-")[1]) >= replications:
+                part.unlink()
+
     def clean_temporaries(self) -> None:
         for tmp in self.path.rglob(".*.tmp"):
             tmp.unlink(missing_ok=True)

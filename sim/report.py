@@ -54,6 +54,7 @@ def write_run(cfg: RunConfig, folder: WorkFolder, results: list[ReplicationKPIs]
     The folder already holds every replication's part (``events.parquet/``); it becomes
     ``<results_dir>/<scenario>/<local start time>`` only once everything is written.
     """
+    folder.prune(cfg.replications)
     forecast = forecast_from_monthly(gather(results, "monthly"))
     summary = summary_from_window(gather(results, "horizon"))
     if not cfg.write_events:
@@ -109,6 +110,7 @@ def write_comparison(cfgs: dict[str, RunConfig], folder: WorkFolder, results: di
     for label, cfg in cfgs.items():
         sub = folder.path / "scenarios" / label
         sub.mkdir(parents=True, exist_ok=True)
+        folder.prune(cfg.replications, label)
         if not cfg.write_events:
             shutil.rmtree(folder.events_dir(label), ignore_errors=True)
         (sub / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))

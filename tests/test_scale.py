@@ -78,6 +78,23 @@ def test_interrupted_run_resumes_without_simulating_again(tmp_path):
     assert gather(results, "monthly").equals(gather(again, "monthly"))
 
 
+def test_a_smaller_rerun_publishes_only_its_own_replications(tmp_path):
+    import datetime as dt
+
+    from sim.report import write_run
+
+    big = _cfg("replications=3", "executor=serial", f"results_dir={tmp_path}")
+    folder = WorkFolder(tmp_path / "default", results_key([big]))
+    folder.open()
+    run_to_folder(big, folder)
+    small = _cfg("replications=2", "executor=serial", f"results_dir={tmp_path}")
+    assert results_key([small]) == results_key([big])
+    results = run_to_folder(small, folder)
+    assert not any(r.simulated for r in results)
+    out, _ = write_run(small, folder, results, dt.datetime.now(dt.timezone.utc), [])
+    assert pq.read_table(out / "events.parquet").equals(run_replications(small))
+
+
 def test_results_key_ignores_how_a_run_is_run_but_not_what_it_runs():
     a = _cfg()
     assert results_key([a]) == results_key([_cfg("executor=serial", "workers=3", "replications=9", "flush_events=5000",
