@@ -10,6 +10,8 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Callable, Sequence
 
@@ -44,7 +46,8 @@ def execute(cfg: RunConfig, fn: Callable[..., Any], jobs: Sequence[Job], on_resu
 def _on_processes(cfg: RunConfig, fn: Callable[..., Any], jobs: Sequence[Job], on_result: OnResult) -> None:
     # "spawn": fresh interpreters, safe beside the progress bar's thread (fork is not).
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=worker_count(cfg, len(jobs)), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=worker_count(cfg, len(jobs)), mp_context=context,
+                             initializer=_end_with_parent, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(fn, *job): job for job in jobs}
         try:
             for future in as_completed(futures):
@@ -52,6 +55,21 @@ def _on_processes(cfg: RunConfig, fn: Callable[..., Any], jobs: Sequence[Job], o
         except BaseException:
             _stop(pool)
             raise
+
+
+def _end_with_parent(parent: int) -> None:
+    """In each worker: exit if caseflow itself is gone (killed outright, e.g. ``kill -9``).
+
+    Without this a worker outlives it, finishes the replications already handed to it and then
+    waits forever.  A worker ended mid-replication leaves only a temporary file, which the next
+    run of the configuration removes.
+    """
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="caseflow-parent-watch", daemon=True).start()
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

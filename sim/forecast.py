@@ -304,9 +304,10 @@ def summary_from_window(per_rep: pd.DataFrame) -> pd.DataFrame:
 
 PRECISION_TARGET = 0.05  # 95% CI half-width within 5% of the mean (docs/outputs.md)
 # The figures the verdict judges: volumes, rates, central and 90th/95th-percentile waits, caseload
-# and cost.  Counts of rare events (children seen after six weeks, 3+ changes), maxima and the
-# 99th percentile are extremes whose relative precision needs thousands of replications by
-# nature; summary.csv still gives their precision columns.
+# and cost.  Left out, though summary.csv gives their precision columns: extremes (maximum, 99th
+# percentile), counts of rare events (children seen after six weeks, 3+ changes, reallocations,
+# leavers, vacancies: a few a month, driven by turnover) and the single month-end queue (often 0).
+# Their relative precision needs thousands of replications by nature, not because the run is short.
 PRECISION_KPIS = ("contacts", "referrals", "mash_within_1wd_pct", "threshold_to_seen_median",
                   "threshold_to_seen_p90", "threshold_to_seen_p95", "assessments_within_45wd_pct",
                   "caseload_per_fte_mean", "changes_per_child", "agency_share_pct", "cost",
@@ -367,7 +368,7 @@ def precision_verdict(summary: pd.DataFrame, replications: int) -> str:
             f"of {len(judged)} headline figures")
     skipped = int(summary["kpi"].isin(PRECISION_KPIS).sum()) - len(judged)
     if skipped:
-        text += f" ({skipped} with a mean of 0 not judged)"
+        text += f" ({skipped} not judged: a mean of 0, or fewer than two replications with a value)"
     if short.empty:
         return text + "."
     worst = short.iloc[0]

@@ -4,7 +4,7 @@ A run works in a hidden folder named after what determines its results (the conf
 less the settings that only say where and how fast to run, and the model's source code):
 
     <results_dir>/<scenario>/.run-<key>.partial/
-        lock                          the process working in it (one run at a time)
+        lock                          held (flock) by the process working in it: one run at a time
         events.parquet/rep-00007.parquet   replication 7's log, complete, or absent
 
 Each part is written under a temporary name and renamed when complete, so a part that exists
@@ -15,6 +15,7 @@ read as one table.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -43,15 +44,28 @@ def model_fingerprint() -> str:
     return h.hexdigest()
 
 
+def simulation_versions() -> dict[str, str]:
+    """Python and the packages a replication's log depends on (random draws, event order, Parquet)."""
+    import platform
+
+    import numpy
+    import pyarrow
+    import simpy
+
+    return {"python": platform.python_version(), "numpy": numpy.__version__, "simpy": simpy.__version__,
+            "pyarrow": pyarrow.__version__}
+
+
 def results_key(cfgs: list[RunConfig]) -> str:
-    """Twelve hex digits naming what the run's results depend on."""
+    """Twelve hex digits naming what the run's logs depend on: configuration, code, versions."""
     plain = []
     for cfg in cfgs:
         d = to_plain(cfg)
         for k in NOT_RESULTS:
             d.pop(k, None)
         plain.append(d)
-    text = json.dumps({"configs": plain, "model": model_fingerprint()}, sort_keys=True, default=str)
+    text = json.dumps({"configs": plain, "model": model_fingerprint(), "simulation": simulation_versions()},
+                      sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -66,6 +80,7 @@ class WorkFolder:
         self.base = Path(base)
         self.path = self.base / f".{prefix}-{key}.partial"
         self.lock = self.path / "lock"
+        self._lock_handle = None
 
     def events_dir(self, label: str | None = None) -> Path:
         """Where the parts go: ``events.parquet/``, or ``scenarios/<label>/events.parquet/``."""
@@ -94,7 +109,11 @@ class WorkFolder:
             tmp.unlink(missing_ok=True)
 
     def release(self) -> None:
+        """Let go of the folder: the lock file goes, and the lock with its handle."""
         self.lock.unlink(missing_ok=True)
+        handle, self._lock_handle = self._lock_handle, None
+        if handle is not None:
+            handle.close()
 
     def discard(self) -> None:
         """Delete the folder, and the results folders above it if that leaves them empty."""
@@ -122,30 +141,20 @@ class WorkFolder:
             n += 1
 
     def _take_lock(self) -> None:
-        me = f"{socket.gethostname()} {os.getpid()}"
-        for _ in range(2):
-            try:
-                fd = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                holder = self.lock.read_text().split()
-                if len(holder) == 2 and holder[0] == socket.gethostname() and _alive(int(holder[1])):
-                    raise RunBusy(f"another caseflow process ({holder[1]}) is running this configuration in "
-                                  f"{self.path}: wait for it to finish, or stop it") from None
-                self.lock.unlink(missing_ok=True)  # left by a process that has gone
-                continue
-            with os.fdopen(fd, "w") as f:
-                f.write(me)
-            return
-        raise RunBusy(f"could not take the lock {self.lock}")
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        """An exclusive ``flock`` on ``lock``: the system drops it when its holder dies, however
+        it dies, so a lock is never stale.  (Advisory and per host: on network storage shared by
+        several computers it may not hold; one run per configuration per results_dir is safe.)"""
+        handle = open(self.lock, "a+")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise RunBusy(f"another caseflow process ({holder}) is running this configuration in "
+                          f"{self.path}: wait for it to finish, or stop it") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{socket.gethostname()} pid {os.getpid()}")
+        handle.flush()
+        self._lock_handle = handle

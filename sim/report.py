@@ -88,6 +88,7 @@ def manifest(cfg: RunConfig, started: dt.datetime, argv: list[str], results: lis
         "results_key": folder.path.name.split("-", 1)[1].split(".")[0],
         "executor": cfg.executor,
         "workers": cfg.workers,
+        "scheduler": cfg.scheduler,
         "flush_events": cfg.flush_events,
         "started": started.isoformat(timespec="seconds"),
         "finished": finished.isoformat(timespec="seconds"),

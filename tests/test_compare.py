@@ -84,3 +84,34 @@ def test_paired_difference_arithmetic():
     d = paired_difference(np.array([2.0, 3.0, 4.0]), np.array([1.0, 2.0, 3.5]))
     assert d.mean == pytest.approx(5 / 6)
     assert d.low < d.mean < d.high
+
+
+def test_interrupted_comparison_resumes_with_the_scenarios_already_run(tmp_path, monkeypatch, capsys):
+    import json
+
+    import pyarrow.parquet as pq
+
+    import sim.cli
+
+    monkeypatch.chdir(tmp_path)
+    args = ["compare", "baseline_2022", "permanent_posts", "horizon_months=2", "start_date=2022-04-01",
+            "replications=2", "executor=serial", f"results_dir={tmp_path}"]
+    real = sim.cli.run_to_folder
+
+    def stop_at_the_second_scenario(cfg, folder, what, label, progress):
+        if label == "permanent_posts":
+            raise KeyboardInterrupt
+        return real(cfg, folder, what=what, label=label, progress=progress)
+
+    monkeypatch.setattr(sim.cli, "run_to_folder", stop_at_the_second_scenario)
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 130
+    assert "2 of 4 replications are kept" in capsys.readouterr().err
+    monkeypatch.setattr(sim.cli, "run_to_folder", real)
+    main(args)
+    assert "resuming: 2 of 4" in capsys.readouterr().err
+    (out,) = [p for p in (tmp_path / "compare").iterdir() if not p.name.startswith(".")]
+    assert json.loads((out / "manifest.json").read_text())["replications_resumed"] == 2
+    cfg = compose_config(["scenario=baseline_2022", *args[3:-1]])
+    assert pq.read_table(out / "scenarios" / "baseline_2022" / "events.parquet").equals(run_replications(cfg))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -180,3 +181,40 @@ def test_the_cli_says_whether_replications_are_enough(tmp_path, monkeypatch, cap
     summary = pd.read_csv(run / "summary.csv")
     assert {"ci95_rel_pct", "enough", "replications_needed"} <= set(summary.columns)
 
+
+
+def test_one_run_per_configuration_at_a_time_and_no_stale_locks(tmp_path):
+    from sim.parts import RunBusy
+
+    first = WorkFolder(tmp_path, "k")
+    first.open()
+    with pytest.raises(RunBusy):
+        WorkFolder(tmp_path, "k").open()
+    first.release()
+    WorkFolder(tmp_path, "k").open()  # free again once released
+    # A holder killed outright (kill -9) leaves a lock file, but no lock.
+    code = (f"from sim.parts import WorkFolder; import os, signal; WorkFolder({str(tmp_path)!r}, 'dead').open(); "
+            "os.kill(os.getpid(), signal.SIGKILL)")
+    subprocess.run([sys.executable, "-c", code], check=False)
+    assert (tmp_path / ".run-dead.partial" / "lock").exists()
+    WorkFolder(tmp_path, "dead").open()
+
+
+def test_worker_processes_end_when_caseflow_is_killed_outright(tmp_path):
+    args = ["horizon_months=24", "replications=6", "executor=processes", "workers=2", f"results_dir={tmp_path}"]
+    proc = subprocess.Popen([sys.executable, "-c", "from sim.cli import main; main()", *args], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while len(workers) < 2:
+        assert time.monotonic() < deadline and proc.poll() is None
+        found = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "spawn_main"], capture_output=True, text=True)
+        workers = [int(p) for p in found.stdout.split()]
+        time.sleep(0.1)
+    time.sleep(1.0)  # let them start on a replication
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while any(os.path.exists(f"/proc/{p}") and "Z" not in open(f"/proc/{p}/stat").read().split()[2] for p in workers):
+        assert time.monotonic() < deadline, "worker processes outlived caseflow"
+        time.sleep(0.2)
