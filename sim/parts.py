@@ -45,15 +45,16 @@ def model_fingerprint() -> str:
 
 
 def simulation_versions() -> dict[str, str]:
-    """Python and the packages a replication's log depends on (random draws, event order, Parquet)."""
+    """Python and the packages a replication's log depends on (random draws, event order, bank holidays, Parquet)."""
     import platform
 
+    import holidays
     import numpy
     import pyarrow
     import simpy
 
     return {"python": platform.python_version(), "numpy": numpy.__version__, "simpy": simpy.__version__,
-            "pyarrow": pyarrow.__version__}
+            "pyarrow": pyarrow.__version__, "holidays": holidays.__version__}
 
 
 def results_key(cfgs: list[RunConfig]) -> str:
@@ -127,18 +128,20 @@ class WorkFolder:
     def publish(self, name: str) -> Path:
         """Rename the finished folder to ``<base>/<name>`` (``_2``, ``_3`` … if taken)."""
         self.clean_temporaries()
-        self.release()
         n = 1
         while True:
             final = self.base / (name if n == 1 else f"{name}_{n}")
             if not final.exists():
                 try:
-                    os.rename(self.path, final)
-                    return final
+                    os.rename(self.path, final)  # still holding the lock: nobody else is inside
+                    break
                 except OSError:
                     if not final.exists():
                         raise
             n += 1
+        self.lock = final / "lock"
+        self.release()
+        return final
 
     def _take_lock(self) -> None:
         """An exclusive ``flock`` on ``lock``: the system drops it when its holder dies, however
