@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from contextlib import contextmanager
-from pathlib import Path
 from dataclasses import fields, is_dataclass
+from pathlib import Path
 from typing import Sequence, get_args, get_origin, get_type_hints
 
 import hydra

@@ -104,10 +104,11 @@ def test_results_key_ignores_how_a_run_is_run_but_not_what_it_runs():
     assert results_key([a]) != results_key([_cfg("service.mash.screening.mean=0.3")])
 
 
-def test_ctrl_c_keeps_whole_parts_and_the_rerun_completes(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("executor", ["serial", "processes"])
+def test_ctrl_c_keeps_whole_parts_and_the_rerun_completes(executor, tmp_path, monkeypatch, capsys):
     """A real SIGINT to a running ``caseflow``: exit 130, only whole parts kept; rerun resumes."""
-    args = ["horizon_months=2", "warmup_months=1", "seed=8", "replications=5", "executor=serial",
-            f"results_dir={tmp_path / 'results'}"]
+    args = ["horizon_months=2", "warmup_months=1", "seed=8", "replications=5", f"executor={executor}",
+            "workers=2", f"results_dir={tmp_path / 'results'}"]
     proc = subprocess.Popen([sys.executable, "-c", "from sim.cli import main; main()", *args], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
@@ -122,6 +123,9 @@ def test_ctrl_c_keeps_whole_parts_and_the_rerun_completes(tmp_path, monkeypatch,
     assert [p.name for p in (tmp_path / "results" / "default").iterdir()][0].startswith(".run-")
     kept = len(list((tmp_path / "results").rglob("rep-*.parquet")))
     assert 1 <= kept < 5
+    assert f"{kept} of 5 replications are kept" in err  # nothing was written after the count
+    time.sleep(1.5)
+    assert len(list((tmp_path / "results").rglob("rep-*.parquet"))) == kept
 
     monkeypatch.chdir(tmp_path)
     main(args)
