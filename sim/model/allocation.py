@@ -12,12 +12,62 @@ from heapq import heappop, heappush
 from ..events import Allocated
 
 
+class RoomIndex:
+    """The team's workers who can take a case, by room (cap minus caseload).
+
+    ``best()`` gives the worker with most room, the earliest to join the team among equals:
+    the same choice as scanning the team in order, but without the scan, whose cost grows with
+    the team (a service ten times the size would pay it ten times per allocation).  Entries
+    are checked when read, so a change only needs ``update`` when it may add room or
+    eligibility; stale entries are dropped as they surface, and all are rebuilt now and then.
+    """
+
+    def __init__(self, workers: list) -> None:
+        self.workers = workers          # the team in post, in joining order
+        self.by_room: dict[int, list] = {}
+        self.top = 0
+        self.pushed = 0
+        self._n = 0
+
+    @staticmethod
+    def room(w) -> int:
+        return w.cap - len(w.caseload) if (w.accepting and not w.absent and not w.left) else 0
+
+    def update(self, w) -> None:
+        room = self.room(w)
+        if room <= 0:
+            return
+        self._n += 1
+        heappush(self.by_room.setdefault(room, []), (w.seq, self._n, w))
+        self.top = max(self.top, room)
+        self.pushed += 1
+        if self.pushed > 4 * len(self.workers) + 256:
+            self.rebuild()
+
+    def rebuild(self) -> None:
+        self.by_room, self.top, self.pushed = {}, 0, 0
+        for w in self.workers:
+            self.update(w)
+
+    def best(self):
+        for room in range(self.top, 0, -1):
+            entries = self.by_room.get(room)
+            while entries:
+                w = entries[0][2]
+                if self.room(w) == room:
+                    return w
+                heappop(entries)
+            self.top = room - 1  # nothing left at this room or above
+        return None
+
+
 class Allocation:
     def __init__(self, env, service, team: str, workers):
         self.env = env
         self.service = service
         self.team = team
         self.workers = workers
+        self.rooms = RoomIndex(workers)
         self.log = service.log.append
         self.waiting: list = []  # heap of (key, case); key = (rank, time referred, case_id)
         self.wake = env.event()
@@ -34,6 +84,10 @@ class Allocation:
     def withdraw(self, case) -> None:
         """Take ``case`` out of the queue (it closed while waiting); removed lazily from the heap."""
         case.queue_key = None
+
+    def worker_changed(self, worker) -> None:
+        """A worker joined, came back, or has more room or a new cap."""
+        self.rooms.update(worker)
 
     def poke(self) -> None:
         """Something changed (a referral, a free slot): look at the queue again."""
@@ -64,6 +118,7 @@ class Allocation:
             case.queue_key = None
             previous = case.worker
             worker.caseload.add(case.case_id)
+            self.rooms.update(worker)
             case.worker = worker
             self.log(Allocated(self.env.now, case.case_id, worker.worker_id, self.team))
             if previous is not None:  # a transfer between teams frees the previous worker
@@ -71,12 +126,8 @@ class Allocation:
             self.service.allocated(case, worker)
 
     def worker_with_room(self):
-        best, best_room = None, 0
-        for w in self.workers:
-            room = w.cap - len(w.caseload)
-            if room > best_room and w.accepting and not w.absent:
-                best, best_room = w, room
-        return best
+        """Among workers present, not on notice and under their cap, the one with most room."""
+        return self.rooms.best()
 
     def queued_case_ids(self) -> list[int]:
         """Case ids waiting, in allocation order."""

@@ -109,6 +109,7 @@ class Service:
         if worker.team == "mash":
             self.mash.available(worker)
         else:
+            self.allocation[worker.team].worker_changed(worker)
             self.allocation[worker.team].poke()
 
     def worker_unavailable(self, worker) -> None:
@@ -145,6 +146,7 @@ class Service:
         worker.caseload.discard(case_id)
         alloc = self.allocation.get(worker.team)
         if alloc is not None:
+            alloc.worker_changed(worker)
             alloc.poke()
 
     # -- state ------------------------------------------------------------------------------------

@@ -26,7 +26,8 @@ TEAM_PREFIX = {"mash": "MASH", "assessment": "ASM", "long_term": "LT"}
 
 class Worker:
     __slots__ = ("worker_id", "team", "kind", "fte", "cap", "caseload", "post", "accepting", "absent",
-                 "busy", "leaving", "left", "budget", "rate", "rate_since", "employment", "pressure", "ramping")
+                 "busy", "leaving", "left", "budget", "rate", "rate_since", "employment", "pressure", "ramping",
+                 "seq")
 
     def __init__(self, worker_id: str, team: str, kind: str, fte: float, cap: int, post):
         self.worker_id = worker_id
@@ -47,6 +48,7 @@ class Worker:
         self.employment = None  # the SimPy process waiting for the resignation
         self.pressure = 0.0
         self.ramping = False
+        self.seq = 0            # order of joining the service (allocation's tie-break)
 
 
 
@@ -202,6 +204,7 @@ class Workforce:
         cap = max(1, math.floor(full_cap * rec.ramp_up_cap_share + 1e-9)) if ramping else full_cap
         w = Worker(f"{TEAM_PREFIX[team]}-{self._numbers[team]:03d}", team, kind, post.fte, cap, post)
         w.ramping = ramping
+        w.seq = sum(self._numbers.values())  # every start raises one team's number by one
         post.worker = w
         self.log(WorkerStarted(self.env.now, w.worker_id, team, kind, post.fte, cap, post.post_id,
                                self.annual_cost(kind)))
