@@ -243,3 +243,54 @@ def test_converting_a_temporary_post_recruits_into_it_if_vacant():
     assert vacant, "the test needs a post vacant at conversion (turnover is 200% a year)"
     recruited = {e.post_id for e in service.log if e.name == "recruitment_started" and e.t == t_convert}
     assert set(vacant) <= recruited
+
+
+def test_room_index_chooses_as_a_scan_of_the_team_would():
+    """Most room first, earliest joiner among equals, whatever the order of changes."""
+    import random
+    from types import SimpleNamespace
+
+    from sim.model.allocation import RoomIndex
+
+    rnd = random.Random(3)
+    team: list = []
+    index = RoomIndex(team)
+
+    def scan():
+        best, best_room = None, 0
+        for w in team:
+            room = w.cap - len(w.caseload)
+            if room > best_room and w.accepting and not w.absent:
+                best, best_room = w, room
+        return best
+
+    seq = 0
+    for step in range(5000):
+        move = rnd.random()
+        if move < 0.05 or not team:
+            seq += 1
+            w = SimpleNamespace(seq=seq, cap=rnd.randint(1, 8), caseload=set(), accepting=True, absent=False, left=False)
+            team.append(w)
+            index.update(w)
+        else:
+            w = rnd.choice(team)
+            # ``update`` only where the model calls it: allocation, release, return, new cap.
+            if move < 0.45 and len(w.caseload) < w.cap:
+                w.caseload.add(step)
+                index.update(w)
+            elif move < 0.80 and w.caseload:
+                w.caseload.pop()
+                index.update(w)
+            elif move < 0.85:
+                w.absent = not w.absent
+                if not w.absent:
+                    index.update(w)
+            elif move < 0.88:
+                w.accepting = False  # notice: never back
+            elif move < 0.90:
+                w.left = True
+                team.remove(w)
+            else:
+                w.cap = rnd.randint(1, 8)
+                index.update(w)
+        assert index.best() is scan()
