@@ -47,6 +47,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # works without the editable install too
     sys.path.insert(0, str(REPO))
+from common import write_section  # noqa: E402  (benchmarks/common.py)
 
 import numpy as np  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
@@ -317,20 +318,6 @@ def doc_section(res: dict, mach: dict, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_doc(section: str, path: Path = DOC) -> None:
-    text = path.read_text() if path.exists() else DOC_INTRO
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section.rstrip("\n") + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def profile_caseflow(lam: float, mean_service: float, servers: int, target_customers: int, seed: int,
                      top: int = 15) -> None:
     """cProfile one caseflow M/M/c run (model + Arrow log) and print the top ``top`` by tottime."""
@@ -379,7 +366,7 @@ def main(argv=None) -> int:
     else:
         command = "python benchmarks/mmc_speed.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:])
                                                       if (argv if argv is not None else sys.argv[1:]) else "")
-        write_doc(doc_section(res, mach, command), a.doc)
+        write_section(doc_section(res, mach, command), a.doc, BEGIN, END, intro=DOC_INTRO)
         print(f"wrote {a.doc}")
 
     if a.profile:

@@ -46,7 +46,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -60,7 +59,8 @@ if str(REPO) not in sys.path:  # works without the editable install too
     sys.path.insert(0, str(REPO))
 
 from sim.parts import WorkFolder, results_key  # noqa: E402
-from sim.report import git_commit, write_run  # noqa: E402
+from sim.report import write_run  # noqa: E402
+from common import code_version, machine, write_section  # noqa: E402  (benchmarks/common.py)
 from sim.runner import run_to_folder  # noqa: E402
 from sim.settings import compose_config  # noqa: E402
 
@@ -178,30 +178,6 @@ def target_verdict(res: dict) -> str:
     return text
 
 
-def machine() -> dict:
-    import dask
-    import distributed
-    import numpy
-    import pandas
-    import pyarrow
-    import simpy
-    return {
-        "platform": platform.platform(),
-        "cpu": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "versions": f"simpy {simpy.__version__}, numpy {numpy.__version__}, pandas {pandas.__version__}, "
-                    f"pyarrow {pyarrow.__version__}, dask {dask.__version__}, distributed {distributed.__version__}",
-    }
-
-
-def code_version() -> str:
-    """The checkout's commit, and whether it had uncommitted changes (the figures are for the working tree)."""
-    g = git_commit(REPO)
-    dirty = {True: "with uncommitted changes", False: "clean", None: "state unknown"}[g["dirty"]]
-    return f"commit {str(g['commit'])[:12]} ({dirty})"
-
-
 # ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------
@@ -295,24 +271,6 @@ def doc_section(res: dict, mach: dict, command: str, load: tuple, code: str) -> 
     return "\n".join(lines) + "\n"
 
 
-def write_doc(section: str, path: Path = DOC) -> None:
-    """Replace this script's section of ``path`` (or add it before "## Notes", or at the end)."""
-    text = path.read_text() if path.exists() else "# Performance\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section.rstrip("\n") + after
-    elif "\n## Notes" in text:
-        before, after = text.split("\n## Notes", 1)
-        text = before.rstrip("\n") + "\n\n" + section + "\n## Notes" + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     p.add_argument("--quick", action="store_true", help="smoke run: 4 replications of 1 month; doc untouched")
@@ -339,9 +297,9 @@ def main(argv=None) -> int:
           f"(workers={a.workers}, {os.cpu_count()} CPUs), {a.repeats} repeat(s)", flush=True)
     res = measure(executors, replications, horizon, a.workers, a.repeats, a.seed, a.tmpdir, not a.no_warmup)
     load = (load0, os.getloadavg()[0])
-    mach = machine()
+    mach = machine(("simpy", "numpy", "pandas", "pyarrow", "dask", "distributed"))
     print_report(res, mach)
-    print(f"load average (1 min) before / after: {load[0]:.2f} / {load[1]:.2f}; code: {code_version()}")
+    print(f"load average (1 min) before / after: {load[0]:.2f} / {load[1]:.2f}; code: {code_version(REPO)}")
     if a.json:
         a.json.write_text(json.dumps({"machine": mach, "load": load, **res}, indent=1, default=str) + "\n")
         print(f"wrote {a.json}")
@@ -351,7 +309,7 @@ def main(argv=None) -> int:
     else:
         args = argv if argv is not None else sys.argv[1:]
         command = "python benchmarks/replications.py" + (" " + " ".join(args) if args else "")
-        write_doc(doc_section(res, mach, command, load, code_version()), a.doc)
+        write_section(doc_section(res, mach, command, load, code_version(REPO)), a.doc, BEGIN, END)
         print(f"wrote {a.doc}")
     return 0
 

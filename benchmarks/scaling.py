@@ -58,7 +58,6 @@ import copy
 import datetime as dt
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -70,6 +69,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # works without the editable install too
     sys.path.insert(0, str(REPO))
+from common import code_version, machine, write_section  # noqa: E402  (benchmarks/common.py)
 
 DOC = REPO / "docs" / "performance.md"
 BEGIN, END = "<!-- scaling:begin -->", "<!-- scaling:end -->"
@@ -241,32 +241,7 @@ def measure(horizons, factors, volume_horizon, repeats, flush_events, seed, tmpd
             "runs": [o for outs in runs.values() for o in outs]}
 
 
-def code_version() -> str:
-    """The checkout's commit, and whether it had uncommitted changes (the figures are for the working tree)."""
-    from sim.report import git_commit
-    g = git_commit(REPO)
-    dirty = {True: "with uncommitted changes", False: "clean", None: "state unknown"}[g["dirty"]]
-    return f"commit {str(g['commit'])[:12]} ({dirty})"
 
-
-def machine() -> dict:
-    import numpy
-    import pandas
-    import pyarrow
-    import simpy
-    return {
-        "platform": platform.platform(),
-        "cpu": platform.processor() or platform.machine(),
-        "cpus": os.cpu_count(),
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "versions": f"simpy {simpy.__version__}, numpy {numpy.__version__}, pandas {pandas.__version__}, "
-                    f"pyarrow {pyarrow.__version__}",
-    }
-
-
-# ---------------------------------------------------------------------------------------------
-# Report
-# ---------------------------------------------------------------------------------------------
 
 def mib(kib: float) -> str:
     return f"{kib / 1024:,.0f}"
@@ -416,22 +391,6 @@ def doc_section(res: dict, mach: dict, command: str, load: tuple, code: str) -> 
     return "\n".join(lines) + "\n"
 
 
-def write_doc(section: str, path: Path = DOC) -> None:
-    """Replace this script's section of ``path`` (or add it before "## Notes", or at the end)."""
-    text = path.read_text() if path.exists() else "# Performance\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section.rstrip("\n") + after
-    elif "\n## Notes" in text:
-        before, after = text.split("\n## Notes", 1)
-        text = before.rstrip("\n") + "\n\n" + section + "\n## Notes" + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 def ints(text: str) -> list[int]:
@@ -475,19 +434,19 @@ def main(argv=None) -> int:
           f"{repeats} repeats; flush_events {a.flush_events or 'config default'}", flush=True)
     res = measure(horizons, factors, volume_horizon, repeats, a.flush_events, a.seed, a.tmpdir)
     load = (load0, os.getloadavg()[0])
-    mach = machine()
+    mach = machine(("simpy", "numpy", "pandas", "pyarrow"))
     if a.json:
         a.json.write_text(json.dumps({"machine": mach, "load": load, **res}, indent=1, default=str) + "\n")
         print(f"wrote {a.json}")
     print_report(res, mach)
-    print(f"load average (1 min) before / after: {load[0]:.2f} / {load[1]:.2f}; code: {code_version()}")
+    print(f"load average (1 min) before / after: {load[0]:.2f} / {load[1]:.2f}; code: {code_version(REPO)}")
 
     if a.no_doc or (a.quick and not a.write_doc):
         print("docs not updated" + (" (--quick; add --write-doc to force)" if a.quick and not a.no_doc else ""))
     else:
         args = argv if argv is not None else sys.argv[1:]
         command = "python benchmarks/scaling.py" + (" " + " ".join(args) if args else "")
-        write_doc(doc_section(res, mach, command, load, code_version()), a.doc)
+        write_section(doc_section(res, mach, command, load, code_version(REPO)), a.doc, BEGIN, END)
         print(f"wrote {a.doc}")
     return 0
 
