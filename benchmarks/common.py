@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 from importlib import import_module
 from pathlib import Path
+from typing import Callable
 
 
 def machine(packages: tuple[str, ...] = ("simpy", "numpy", "pandas", "pyarrow")) -> dict:
@@ -46,3 +48,15 @@ def write_section(section: str, path: Path, begin: str, end: str, intro: str = "
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text)
     tmp.replace(path)
+
+
+def publish(args, argv, script: str, section: Callable[[str], str], begin: str, end: str) -> None:
+    """Write the script's section into ``args.doc`` unless ``--no-doc``, or ``--quick`` without
+    ``--write-doc``; the section records the command that produced it."""
+    if args.no_doc or (args.quick and not args.write_doc):
+        print("docs not updated" + (" (--quick; add --write-doc to force)" if args.quick and not args.no_doc else ""))
+        return
+    given = argv if argv is not None else sys.argv[1:]
+    command = f"python benchmarks/{script}" + (" " + " ".join(given) if given else "")
+    write_section(section(command), args.doc, begin, end)
+    print(f"wrote {args.doc}")

@@ -60,7 +60,7 @@ if str(REPO) not in sys.path:  # works without the editable install too
 
 from sim.parts import WorkFolder, results_key  # noqa: E402
 from sim.report import write_run  # noqa: E402
-from common import code_version, machine, write_section  # noqa: E402  (benchmarks/common.py)
+from common import code_version, machine, publish  # noqa: E402  (benchmarks/common.py)
 from sim.runner import run_to_folder  # noqa: E402
 from sim.settings import compose_config  # noqa: E402
 
@@ -304,13 +304,8 @@ def main(argv=None) -> int:
         a.json.write_text(json.dumps({"machine": mach, "load": load, **res}, indent=1, default=str) + "\n")
         print(f"wrote {a.json}")
 
-    if a.no_doc or (a.quick and not a.write_doc):
-        print("docs not updated" + (" (--quick; add --write-doc to force)" if a.quick and not a.no_doc else ""))
-    else:
-        args = argv if argv is not None else sys.argv[1:]
-        command = "python benchmarks/replications.py" + (" " + " ".join(args) if args else "")
-        write_section(doc_section(res, mach, command, load, code_version(REPO)), a.doc, BEGIN, END)
-        print(f"wrote {a.doc}")
+    publish(a, argv, "replications.py", lambda command: doc_section(res, mach, command, load, code_version(REPO)),
+            BEGIN, END)
     return 0
 
 

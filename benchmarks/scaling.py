@@ -69,7 +69,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # works without the editable install too
     sys.path.insert(0, str(REPO))
-from common import code_version, machine, write_section  # noqa: E402  (benchmarks/common.py)
+from common import code_version, machine, publish  # noqa: E402  (benchmarks/common.py)
 
 DOC = REPO / "docs" / "performance.md"
 BEGIN, END = "<!-- scaling:begin -->", "<!-- scaling:end -->"
@@ -119,11 +119,9 @@ def child(spec: dict) -> dict:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from sim.config import parse_date, validate
-    from sim.log import PartWriter
-    from sim.model import run_replication
+    from sim.config import validate
     from sim.parts import WorkFolder, part_name, results_key
-    from sim.runner import project_part
+    from sim.runner import project_part, write_part
     from sim.settings import compose_config
 
     overrides = [f"horizon_months={spec['horizon']}"]
@@ -143,15 +141,9 @@ def child(spec: dict) -> dict:
         gc.collect()
         rss_base = maxrss_kib()
 
-        # --- the body of sim.runner.simulate_part, step 1: simulate, flushing chunks to Parquet
+        # --- sim.runner.simulate_part, step 1: simulate, flushing chunks to Parquet
         t0 = time.perf_counter()
-        writer = PartWriter(path, replication, parse_date("start_date", cfg.start_date))
-        try:
-            run_replication(cfg, replication, sink=writer.write)
-            writer.commit()
-        except BaseException:
-            writer.abort()
-            raise
+        write_part(cfg, replication, str(events_dir))
         t1 = time.perf_counter()
         rss_sim = maxrss_kib()
         # --- step 2: read the part back and project the forecast KPIs
@@ -441,13 +433,8 @@ def main(argv=None) -> int:
     print_report(res, mach)
     print(f"load average (1 min) before / after: {load[0]:.2f} / {load[1]:.2f}; code: {code_version(REPO)}")
 
-    if a.no_doc or (a.quick and not a.write_doc):
-        print("docs not updated" + (" (--quick; add --write-doc to force)" if a.quick and not a.no_doc else ""))
-    else:
-        args = argv if argv is not None else sys.argv[1:]
-        command = "python benchmarks/scaling.py" + (" " + " ".join(args) if args else "")
-        write_section(doc_section(res, mach, command, load, code_version(REPO)), a.doc, BEGIN, END)
-        print(f"wrote {a.doc}")
+    publish(a, argv, "scaling.py", lambda command: doc_section(res, mach, command, load, code_version(REPO)),
+            BEGIN, END)
     return 0
 
 

@@ -80,16 +80,21 @@ def project_part(cfg: RunConfig, replication: int, events_dir: str, what: str,
     return ReplicationKPIs(replication, table.num_rows, simulated, project(cfg, events_frame(table), what))
 
 
-def simulate_part(cfg: RunConfig, replication: int, events_dir: str, what: str) -> ReplicationKPIs:
-    """Simulate one replication straight into its Parquet part, then project its KPIs."""
+def write_part(cfg: RunConfig, replication: int, events_dir: str) -> Path:
+    """Simulate one replication straight into its Parquet part (flushed in chunks, renamed when whole)."""
     path = Path(events_dir) / part_name(replication)
     writer = PartWriter(path, replication, parse_date("start_date", cfg.start_date))
     try:
         run_replication(cfg, replication, sink=writer.write)
-        writer.commit()
+        return writer.commit()
     except BaseException:
         writer.abort()
         raise
+
+
+def simulate_part(cfg: RunConfig, replication: int, events_dir: str, what: str) -> ReplicationKPIs:
+    """Simulate one replication into its Parquet part, then project its KPIs."""
+    write_part(cfg, replication, events_dir)
     return project_part(cfg, replication, events_dir, what, simulated=True)
 
 
