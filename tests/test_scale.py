@@ -222,3 +222,14 @@ def test_worker_processes_end_when_caseflow_is_killed_outright(tmp_path):
     while any(os.path.exists(f"/proc/{p}") and "Z" not in open(f"/proc/{p}/stat").read().split()[2] for p in workers):
         assert time.monotonic() < deadline, "worker processes outlived caseflow"
         time.sleep(0.2)
+
+
+def test_caseflow_on_a_local_dask_cluster_publishes_the_serial_run(tmp_path, monkeypatch):
+    """The whole command on executor=dask: parts written by the Dask workers, same log as serial."""
+    monkeypatch.chdir(tmp_path)
+    args = ["horizon_months=2", "warmup_months=1", "seed=12", "replications=3"]
+    main([*args, "executor=dask", "workers=2", f"results_dir={tmp_path / 'r'}"])
+    (out,) = (tmp_path / "r" / "default").iterdir()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["executor"] == "dask" and manifest["replications_resumed"] == 0
+    assert pq.read_table(out / "events.parquet").equals(run_replications(_cfg(*args, "executor=serial")))
