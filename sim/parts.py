@@ -88,11 +88,10 @@ class WorkFolder:
         return self.path / EVENTS_DIR if label is None else self.path / "scenarios" / label / EVENTS_DIR
 
     def open(self) -> None:
-        """Create or take over the folder; remove any temporary file a killed run left."""
+        """Create or reopen the folder, lock it, and remove any temporary file a killed run left."""
         self.path.mkdir(parents=True, exist_ok=True)
         self._take_lock()
-        for tmp in self.path.rglob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
+        self.clean_temporaries()
 
     def done(self, replications: int, label: str | None = None) -> list[int]:
         """Replications below ``replications`` whose part is already written."""
@@ -106,6 +105,7 @@ class WorkFolder:
                 part.unlink()
 
     def clean_temporaries(self) -> None:
+        """Delete parts still under their temporary names (never whole)."""
         for tmp in self.path.rglob(".*.tmp"):
             tmp.unlink(missing_ok=True)
 

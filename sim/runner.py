@@ -67,6 +67,8 @@ def project(cfg: RunConfig, df: pd.DataFrame, what: str) -> dict[str, pd.DataFra
     from .compare import scenario_kpis
     from .forecast import log_views, monthly, window_kpis
 
+    if what not in WHAT:
+        raise ValueError(f"what must be one of {WHAT}, not {what!r}")
     if what == "forecast":
         views = log_views(df, cfg)
         return {"monthly": monthly(df, cfg, views), "horizon": window_kpis(df, cfg, views=views)}
