@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import List, Optional
@@ -23,12 +24,17 @@ DIST_UNITS = ("working_days", "days")
 
 
 class ConfigError(ValueError):
-    """A configuration value that the model cannot run with; ``str()`` is one plain sentence."""
+    """A configuration value that the model cannot run with; ``str()`` is one plain sentence.
 
-    def __init__(self, key: str, problem: str):
+    ``key`` is written as the command line writes it (``service.funding.0.count``); ``where``
+    optionally says which file and line set it (``"In scenario file x.yaml, line 3, column 5: "``).
+    """
+
+    def __init__(self, key: str, problem: str, where: str = ""):
         self.key = key
         self.problem = problem
-        super().__init__(f"Config key '{key}' {problem}.")
+        self.where = where
+        super().__init__(f"{where}Config key '{key}' {problem}.")
 
 
 @dataclass
@@ -280,10 +286,17 @@ class RunConfig:
 
 
 def parse_date(key: str, text: str) -> dt.date:
+    """A date written YYYY-MM-DD between ``FIRST_DATE`` and ``LAST_DATE`` (``ConfigError`` otherwise)."""
+    shown = str(text)[:40]
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(text)):
+        raise ConfigError(key, f"is '{shown}' but must be a date written YYYY-MM-DD, e.g. 2023-04-01")
     try:
-        return dt.date.fromisoformat(str(text))
+        day = dt.date.fromisoformat(str(text))
     except ValueError:
-        raise ConfigError(key, f"must be a date written YYYY-MM-DD, not '{text}'") from None
+        raise ConfigError(key, f"is '{shown}', which is not a date in the calendar (YYYY-MM-DD)") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise ConfigError(key, f"is {shown} but must lie between {FIRST_DATE} and {LAST_DATE}")
+    return day
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -303,11 +316,52 @@ def horizon_end(cfg: RunConfig) -> dt.date:
     return add_months(start, cfg.horizon_months)
 
 
+# ---------------------------------------------------------------- limits
+
+# Bounds that keep every run finite in time and memory (docs/configuration.md#limits).  They
+# are far above any council's figures: Nottingham has about 16,500 contacts a year and about
+# 130 front-door posts.
+FIRST_DATE = dt.date(1990, 1, 1)
+LAST_DATE = dt.date(2100, 12, 31)
+MAX_SEED = 2**63 - 1
+MAX_REPLICATIONS = 10_000
+MAX_HORIZON_MONTHS = 600               # 50 years
+MAX_WARMUP_MONTHS = 120
+MAX_CONTACTS_PER_YEAR = 1_000_000
+MAX_CONTACTS_PER_REPLICATION = 2_000_000   # expected, warm-up included (projecting one takes a few GB)
+MAX_CONTACTS_PER_RUN = 500_000_000         # replications x contacts: some hours on one core
+MAX_POSTS = 5_000                      # posts at the start plus every post a funding schedule adds
+MAX_FUNDING_ACTIONS = 500
+MAX_DAYS = 36_525                      # any duration, lag, notice or distribution parameter: 100 years
+MAX_BINS = 1_000                       # bins of an empirical distribution
+MAX_CASELOAD_CAP = 500
+MAX_FLUSH_EVENTS = 5_000_000
+MAX_WORKERS_PER_CORE = 4
+MAX_COST = 1e9                         # pounds (a year per FTE, or a package in total)
+MAX_FACTOR = 100.0                     # seasonality factors, turnover multipliers
+MAX_TEXT = 10_000                      # characters of a description
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
+
+
 # ---------------------------------------------------------------- validation
 
 
 def _finite(x) -> bool:
-    return x is not None and math.isfinite(x)
+    return x is not None and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _number(key: str, v, low: float, high: float, low_open: bool = False, what: str = "a number") -> None:
+    """``low <= v <= high`` (``low < v`` if ``low_open``), else a ``ConfigError`` saying so."""
+    if _finite(v) and (v > low if low_open else v >= low) and v <= high:
+        return
+    above = f"above {low:g}" if low_open else f"at least {low:g}"
+    raise ConfigError(key, f"is {v} but must be {what} {above} and at most {high:,g}")
+
+
+def _whole(key: str, v, low: int, high: int) -> None:
+    if isinstance(v, int) and not isinstance(v, bool) and low <= v <= high:
+        return
+    raise ConfigError(key, f"is {v} but must be a whole number from {low:,} to {high:,}")
 
 
 def _check_dist(key: str, d: Dist) -> None:
@@ -316,21 +370,27 @@ def _check_dist(key: str, d: Dist) -> None:
     if d.unit not in DIST_UNITS:
         raise ConfigError(f"{key}.unit", f"is '{d.unit}' but must be one of {', '.join(DIST_UNITS)}")
     if d.kind == "fixed":
-        if not _finite(d.value) or d.value < 0:
+        if d.value is None:
             raise ConfigError(f"{key}.value", "must be set to a number of at least 0 for a fixed distribution")
+        _number(f"{key}.value", d.value, 0, MAX_DAYS)
     elif d.kind == "exponential":
-        if not _finite(d.mean) or not d.mean > 0:
+        if d.mean is None:
             raise ConfigError(f"{key}.mean", "must be set to a finite number above 0 for an exponential distribution")
+        _number(f"{key}.mean", d.mean, 0, MAX_DAYS, low_open=True)
     elif d.kind in ("lognormal", "gamma"):
-        if not _finite(d.mean) or not d.mean > 0:
-            raise ConfigError(f"{key}.mean", f"must be set to a finite number above 0 for a {d.kind} distribution")
-        if not _finite(d.sd) or not d.sd > 0:
-            raise ConfigError(f"{key}.sd", f"must be set to a finite number above 0 for a {d.kind} distribution")
+        for name in ("mean", "sd"):
+            v = getattr(d, name)
+            if v is None:
+                raise ConfigError(f"{key}.{name}", f"must be set to a finite number above 0 for a {d.kind} distribution")
+            _number(f"{key}.{name}", v, 0, MAX_DAYS, low_open=True)
     else:  # empirical
         if not d.edges or not d.counts or len(d.edges) != len(d.counts) + 1:
             raise ConfigError(f"{key}.edges", "must list one more bin edge than there are counts")
-        if any(b <= a for a, b in zip(d.edges, d.edges[1:])) or d.edges[0] < 0 or not all(map(_finite, d.edges)):
-            raise ConfigError(f"{key}.edges", "must be increasing and start at 0 or above")
+        if len(d.counts) > MAX_BINS:
+            raise ConfigError(f"{key}.counts", f"has {len(d.counts):,} bins but may have at most {MAX_BINS:,}")
+        if (not all(map(_finite, d.edges)) or any(b <= a for a, b in zip(d.edges, d.edges[1:]))
+                or d.edges[0] < 0 or d.edges[-1] > MAX_DAYS):
+            raise ConfigError(f"{key}.edges", f"must be increasing, start at 0 or above and end at most {MAX_DAYS:,}")
         if any(not _finite(c) or c < 0 for c in d.counts) or sum(d.counts) <= 0:
             raise ConfigError(f"{key}.counts", "must be non-negative with a positive total")
 
@@ -347,59 +407,96 @@ def _check_shares(key: str, obj, must_sum_to_one: bool = True) -> None:
 
 def _check_team(key: str, team: TeamConfig, holds_cases: bool = True) -> None:
     for i, g in enumerate(team.groups):
-        if g.count < 0:
-            raise ConfigError(f"{key}.groups[{i}].count", f"is {g.count} but must be 0 or more")
+        _whole(f"{key}.groups.{i}.count", g.count, 0, MAX_POSTS)
         if g.kind not in WORKER_KINDS:
-            raise ConfigError(f"{key}.groups[{i}].kind", f"is '{g.kind}' but must be one of {', '.join(WORKER_KINDS)}")
+            raise ConfigError(f"{key}.groups.{i}.kind", f"is '{g.kind}' but must be one of {', '.join(WORKER_KINDS)}")
         if not (_finite(g.fte) and 0 < g.fte <= 1):
-            raise ConfigError(f"{key}.groups[{i}].fte", f"is {g.fte} but must be above 0 and at most 1")
+            raise ConfigError(f"{key}.groups.{i}.fte", f"is {g.fte} but must be above 0 and at most 1")
         if g.funding not in FUNDING_TYPES:
-            raise ConfigError(f"{key}.groups[{i}].funding", f"is '{g.funding}' but must be one of {', '.join(FUNDING_TYPES)}")
+            raise ConfigError(f"{key}.groups.{i}.funding", f"is '{g.funding}' but must be one of {', '.join(FUNDING_TYPES)}")
         if g.fill_with is not None and g.fill_with not in WORKER_KINDS:
-            raise ConfigError(f"{key}.groups[{i}].fill_with", f"is '{g.fill_with}' but must be one of {', '.join(WORKER_KINDS)}")
+            raise ConfigError(f"{key}.groups.{i}.fill_with", f"is '{g.fill_with}' but must be one of {', '.join(WORKER_KINDS)}")
         if g.funding == "temporary" and g.until is None:
-            raise ConfigError(f"{key}.groups[{i}].until", "must give the date temporary funding ends")
+            raise ConfigError(f"{key}.groups.{i}.until", "must give the date temporary funding ends")
         if g.until is not None:
-            parse_date(f"{key}.groups[{i}].until", g.until)
+            parse_date(f"{key}.groups.{i}.until", g.until)
     for f in fields(team.caseload_cap):
         cap = getattr(team.caseload_cap, f.name)
-        if holds_cases and not (_finite(cap) and cap >= 1):
-            raise ConfigError(f"{key}.caseload_cap.{f.name}", f"is {cap} but must be a number of at least 1")
+        if holds_cases:
+            _number(f"{key}.caseload_cap.{f.name}", cap, 1, MAX_CASELOAD_CAP)
     if sum(g.count for g in team.groups) == 0:
         raise ConfigError(f"{key}.groups", "must hold at least one worker")
 
 
-def validate(cfg: RunConfig) -> None:
-    """Raise ``ConfigError`` naming the first key whose value the model cannot run with."""
-    if cfg.replications < 1:
-        raise ConfigError("replications", f"is {cfg.replications} but must be at least 1")
-    if cfg.horizon_months < 1:
-        raise ConfigError("horizon_months", f"is {cfg.horizon_months} but must be at least 1")
-    if cfg.warmup_months < 0:
-        raise ConfigError("warmup_months", f"is {cfg.warmup_months} but must be 0 or more")
-    if cfg.seed < 0:
-        raise ConfigError("seed", f"is {cfg.seed} but must be 0 or more")
+def _check_name(key: str, value: str) -> None:
+    if not (isinstance(value, str) and re.fullmatch(NAME_PATTERN, value)):
+        raise ConfigError(key, f"is '{str(value)[:40]}' but a name may hold only letters, digits, '_' and '-' "
+                               "(at most 64, not starting with '_' or '-')")
+
+
+def _check_run(cfg: RunConfig) -> None:
+    """The run settings: counts, dates and where the run goes."""
+    _whole("seed", cfg.seed, 0, MAX_SEED)
+    _whole("replications", cfg.replications, 1, MAX_REPLICATIONS)
+    _whole("horizon_months", cfg.horizon_months, 1, MAX_HORIZON_MONTHS)
+    _whole("warmup_months", cfg.warmup_months, 0, MAX_WARMUP_MONTHS)
     if cfg.executor not in EXECUTORS:
         raise ConfigError("executor", f"is '{cfg.executor}' but must be one of {', '.join(EXECUTORS)}")
-    if cfg.workers < 0:
-        raise ConfigError("workers", f"is {cfg.workers} but must be 0 (every core) or more")
+    cores = os.cpu_count() or 1
+    _whole("workers", cfg.workers, 0, max(4, MAX_WORKERS_PER_CORE * cores))
     if cfg.scheduler is not None and cfg.executor != "dask":
         raise ConfigError("scheduler", f"is set ({cfg.scheduler}) but is used only with executor=dask")
     if cfg.scheduler is not None and not re.fullmatch(r"[a-z]+://[^\s/]+(:\d+)?/?", str(cfg.scheduler)):
-        raise ConfigError("scheduler", f"is '{cfg.scheduler}' but must be a Dask scheduler address such as tcp://10.0.0.5:8786")
-    if cfg.flush_events < 1000:
-        raise ConfigError("flush_events", f"is {cfg.flush_events} but must be at least 1000")
+        raise ConfigError("scheduler", f"is '{str(cfg.scheduler)[:60]}' but must be a Dask scheduler address such as "
+                                       "tcp://10.0.0.5:8786")
+    _whole("flush_events", cfg.flush_events, 1000, MAX_FLUSH_EVENTS)
+    if not str(cfg.results_dir).strip():
+        raise ConfigError("results_dir", "is empty but must name a folder for the outputs, e.g. results_dir=results")
+    _check_name("scenario.name", cfg.scenario.name)
+    if len(cfg.scenario.description) > MAX_TEXT:
+        raise ConfigError("scenario.description", f"is {len(cfg.scenario.description):,} characters long but may be "
+                                                  f"at most {MAX_TEXT:,}")
     start = parse_date("start_date", cfg.start_date)
-    if cfg.end_date is not None and parse_date("end_date", cfg.end_date) <= start:
-        raise ConfigError("end_date", f"is {cfg.end_date}, which is not after start_date {cfg.start_date}")
+    if cfg.end_date is not None:
+        if parse_date("end_date", cfg.end_date) <= start:
+            raise ConfigError("end_date", f"is {cfg.end_date}, which is not after start_date {cfg.start_date}")
+        if (parse_date("end_date", cfg.end_date) - start).days > MAX_HORIZON_MONTHS * 31:
+            raise ConfigError("end_date", f"is {cfg.end_date}, more than {MAX_HORIZON_MONTHS} months after start_date")
+    elif add_months(start, cfg.horizon_months) > LAST_DATE:
+        raise ConfigError("horizon_months", f"is {cfg.horizon_months}, which from start_date {cfg.start_date} ends "
+                                            f"after {LAST_DATE}")
+    if add_months(start, -cfg.warmup_months) < dt.date(FIRST_DATE.year - 10, 1, 1):
+        raise ConfigError("warmup_months", f"is {cfg.warmup_months}, which from start_date {cfg.start_date} starts "
+                                           f"before {FIRST_DATE.year - 10}")
+
+
+def simulated_years(cfg: RunConfig) -> float:
+    """Years one replication simulates, warm-up included."""
+    start = parse_date("start_date", cfg.start_date)
+    return ((horizon_end(cfg) - start).days / 365.25) + cfg.warmup_months / 12
+
+
+def validate(cfg: RunConfig) -> None:
+    """Raise ``ConfigError`` naming the first key whose value the model cannot run with."""
+    _check_run(cfg)
     s = cfg.service
+    _check_name("service.name", s.name)
     d = s.demand
-    if not (_finite(d.contacts_per_year) and d.contacts_per_year > 0):
-        raise ConfigError("service.demand.contacts_per_year", f"is {d.contacts_per_year} but must be above 0")
-    if len(d.month_factors) != 12 or any(not (_finite(f) and f >= 0) for f in d.month_factors) or sum(d.month_factors) <= 0:
-        raise ConfigError("service.demand.month_factors", "must list 12 non-negative monthly factors, January first")
-    if not (_finite(d.late_december_factor) and d.late_december_factor >= 0):
-        raise ConfigError("service.demand.late_december_factor", "must be a number of 0 or more")
+    _number("service.demand.contacts_per_year", d.contacts_per_year, 0, MAX_CONTACTS_PER_YEAR, low_open=True)
+    expected = d.contacts_per_year * simulated_years(cfg)
+    if expected > MAX_CONTACTS_PER_REPLICATION:
+        raise ConfigError("service.demand.contacts_per_year",
+                          f"is {d.contacts_per_year:,g}, which over {simulated_years(cfg):.1f} simulated years (warm-up "
+                          f"included) is about {expected:,.0f} contacts per replication, more than the "
+                          f"{MAX_CONTACTS_PER_REPLICATION:,} allowed; shorten the horizon or lower the volume")
+    if expected * cfg.replications > MAX_CONTACTS_PER_RUN:
+        raise ConfigError("replications", f"is {cfg.replications:,}, which at about {expected:,.0f} contacts each is "
+                                          f"more than the {MAX_CONTACTS_PER_RUN:,} contacts a run may simulate")
+    if (len(d.month_factors) != 12 or any(not (_finite(f) and 0 <= f <= MAX_FACTOR) for f in d.month_factors)
+            or sum(d.month_factors) <= 0):
+        raise ConfigError("service.demand.month_factors",
+                          f"must list 12 monthly factors from 0 to {MAX_FACTOR:g}, January first, not all 0")
+    _number("service.demand.late_december_factor", d.late_december_factor, 0, MAX_FACTOR)
     _check_shares("service.demand.priority", d.priority)
     _check_shares("service.demand.source", d.source)
     m = s.mash
@@ -419,27 +516,30 @@ def validate(cfg: RunConfig) -> None:
     for team in TEAMS:  # MASH screeners hold no caseload: their caps are not used
         _check_team(f"service.workforce.{team}", getattr(s.workforce, team), holds_cases=team != "mash")
     _check_dynamics("service.workforce", s.workforce)
+    if len(s.funding) > MAX_FUNDING_ACTIONS:
+        raise ConfigError("service.funding", f"has {len(s.funding):,} actions but may have at most {MAX_FUNDING_ACTIONS}")
+    start = parse_date("start_date", cfg.start_date)
     for i, action in enumerate(s.funding):
-        _check_action(f"service.funding[{i}]", action, start)
+        _check_action(f"service.funding.{i}", action, start)
+    posts = sum(g.count for team in TEAMS for g in getattr(s.workforce, team).groups)
+    posts += sum(a.count for a in s.funding if a.action == "add_posts")
+    if posts > MAX_POSTS:
+        raise ConfigError("service.workforce", f"has {posts:,} posts (with those the funding schedule adds) but may "
+                                               f"have at most {MAX_POSTS:,}")
 
 
-def _check_by_kind(key: str, values: ByKind, upper: float | None = None) -> None:
+def _check_by_kind(key: str, values: ByKind, upper: float) -> None:
     for f in fields(values):
-        v = getattr(values, f.name)
-        if not (_finite(v) and v >= 0 and (upper is None or v <= upper)):
-            limit = f" and at most {upper}" if upper is not None else ""
-            raise ConfigError(f"{key}.{f.name}", f"is {v} but must be a number of 0 or more{limit}")
+        _number(f"{key}.{f.name}", getattr(values, f.name), 0, upper)
 
 
 def _check_dynamics(key: str, wf: WorkforceConfig) -> None:
     _check_by_kind(f"{key}.turnover.annual_rate", wf.turnover.annual_rate, upper=10)
-    _check_by_kind(f"{key}.turnover.notice_days", wf.turnover.notice_days)
-    _check_by_kind(f"{key}.annual_cost_per_fte", wf.annual_cost_per_fte)
+    _check_by_kind(f"{key}.turnover.notice_days", wf.turnover.notice_days, upper=MAX_DAYS)
+    _check_by_kind(f"{key}.annual_cost_per_fte", wf.annual_cost_per_fte, upper=MAX_COST)
     t = wf.turnover
-    if not (_finite(t.caseload_elasticity) and t.caseload_elasticity >= 0):
-        raise ConfigError(f"{key}.turnover.caseload_elasticity", "must be a number of 0 or more")
-    if not (_finite(t.review_days) and t.review_days > 0):
-        raise ConfigError(f"{key}.turnover.review_days", "must be a number above 0")
+    _number(f"{key}.turnover.caseload_elasticity", t.caseload_elasticity, 0, MAX_FACTOR)
+    _number(f"{key}.turnover.review_days", t.review_days, 1, MAX_DAYS)
     r = wf.recruitment
     for name in ("permanent", "agency"):
         _check_dist(f"{key}.recruitment.{name}", getattr(r, name))
@@ -448,14 +548,11 @@ def _check_dynamics(key: str, wf: WorkforceConfig) -> None:
         if not (_finite(v) and 0 <= v <= 1):
             raise ConfigError(f"{key}.recruitment.{name}", f"is {v} but must lie between 0 and 1")
     for name in ("ramp_up_days", "asye_days", "stop_before_end_days"):
-        v = getattr(r, name)
-        if not (_finite(v) and v >= 0):
-            raise ConfigError(f"{key}.recruitment.{name}", f"is {v} but must be 0 or more")
+        _number(f"{key}.recruitment.{name}", getattr(r, name), 0, MAX_DAYS)
     sk = wf.sickness
     if not (_finite(sk.absence_share) and 0 <= sk.absence_share < 0.5):
         raise ConfigError(f"{key}.sickness.absence_share", f"is {sk.absence_share} but must be at least 0 and below 0.5")
-    if not (_finite(sk.mean_spell_days) and sk.mean_spell_days > 0):
-        raise ConfigError(f"{key}.sickness.mean_spell_days", "must be a number above 0")
+    _number(f"{key}.sickness.mean_spell_days", sk.mean_spell_days, 1, MAX_DAYS)
 
 
 def _check_action(key: str, a: FundingAction, start: dt.date) -> None:
@@ -467,11 +564,12 @@ def _check_action(key: str, a: FundingAction, start: dt.date) -> None:
     until = parse_date(f"{key}.until", a.until) if a.until is not None else None
     if until is not None and until <= when:
         raise ConfigError(f"{key}.until", f"is {a.until}, which is not after its date {a.date}")
+    if len(a.name) > 200:
+        raise ConfigError(f"{key}.name", "may be at most 200 characters")
     if a.action == "add_posts":
         if a.team is None:
             raise ConfigError(f"{key}.team", "must name the team the posts are added to")
-        if a.count < 1:
-            raise ConfigError(f"{key}.count", f"is {a.count} but must be at least 1")
+        _whole(f"{key}.count", a.count, 1, MAX_POSTS)
         if a.funding not in FUNDING_TYPES:
             raise ConfigError(f"{key}.funding", f"is '{a.funding}' but must be one of {', '.join(FUNDING_TYPES)}")
         if a.fill_with not in WORKER_KINDS:
@@ -483,10 +581,8 @@ def _check_action(key: str, a: FundingAction, start: dt.date) -> None:
     if a.action == "retention_package":
         if until is None:
             raise ConfigError(f"{key}.until", "must give the date the retention package ends")
-        if not (_finite(a.turnover_multiplier) and a.turnover_multiplier >= 0):
-            raise ConfigError(f"{key}.turnover_multiplier", "must be a number of 0 or more")
-        if not (_finite(a.cost) and a.cost >= 0):
-            raise ConfigError(f"{key}.cost", "must be a number of 0 or more")
+        _number(f"{key}.turnover_multiplier", a.turnover_multiplier, 0, MAX_FACTOR)
+        _number(f"{key}.cost", a.cost, 0, MAX_COST)
 
 
 def to_plain(obj):

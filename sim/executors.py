@@ -15,11 +15,13 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Callable, Sequence
 
+from . import signals
 from .config import ConfigError, RunConfig
 
 Job = tuple
 OnResult = Callable[[Job, Any], None]
 DASK_CONNECT_SECONDS = 20
+STOP_SECONDS = 10  # a worker ended with SIGTERM gets this long before SIGKILL
 
 
 def worker_count(cfg: RunConfig, jobs: int) -> int:
@@ -44,17 +46,34 @@ def execute(cfg: RunConfig, fn: Callable[..., Any], jobs: Sequence[Job], on_resu
 
 
 def _on_processes(cfg: RunConfig, fn: Callable[..., Any], jobs: Sequence[Job], on_result: OnResult) -> None:
+    run_on_processes(worker_count(cfg, len(jobs)), fn, jobs, on_result)
+
+
+def run_on_processes(count: int, fn: Callable[..., Any], jobs: Sequence[Job], on_result: OnResult) -> None:
+    """``fn(*job)`` for every job on ``count`` fresh local processes; results as they finish.
+
+    The workers start with the stop signals blocked (so none is cut short while it starts) and
+    then ignore Ctrl-C: caseflow alone handles it, ending them (``sim.signals``).
+    """
     # "spawn": fresh interpreters, safe beside the progress bar's thread (fork is not).
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=worker_count(cfg, len(jobs)), mp_context=context,
-                             initializer=_end_with_parent, initargs=(os.getpid(),)) as pool:
-        futures = {pool.submit(fn, *job): job for job in jobs}
-        try:
-            for future in as_completed(futures):
-                on_result(futures[future], future.result())
-        except BaseException:
-            _stop(pool)
-            raise
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_worker_start,
+                               initargs=(os.getpid(),))
+    try:
+        with signals.blocked():  # the workers start inside submit()
+            futures = {pool.submit(fn, *job): job for job in jobs}
+        for future in as_completed(futures):
+            on_result(futures[future], future.result())
+    except BaseException:
+        _stop(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_start(parent: int) -> None:
+    signals.in_worker()
+    _end_with_parent(parent)
 
 
 def _end_with_parent(parent: int) -> None:
@@ -85,7 +104,10 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     for process in processes:
         process.terminate()
     for process in processes:
-        process.join(timeout=30)
+        process.join(timeout=STOP_SECONDS)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=STOP_SECONDS)
 
 
 def _on_dask(cfg: RunConfig, fn: Callable[..., Any], jobs: Sequence[Job], on_result: OnResult) -> None:
@@ -110,12 +132,14 @@ def _on_dask(cfg: RunConfig, fn: Callable[..., Any], jobs: Sequence[Job], on_res
         # One single-threaded worker process per core: replications are pure Python (the GIL).
         # The workers are started ignoring SIGINT: Ctrl-C is caseflow's to handle (it closes the
         # cluster); otherwise each worker prints its own KeyboardInterrupt traceback.
-        ignoring = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            cluster = LocalCluster(n_workers=worker_count(cfg, len(jobs)), threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
-        finally:
-            signal.signal(signal.SIGINT, ignoring)
+        # SIGINT is held back meanwhile, not lost: it is raised once the cluster is up.
+        with signals.blocked((signal.SIGINT,)):
+            ignoring = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                cluster = LocalCluster(n_workers=worker_count(cfg, len(jobs)), threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR)
+            finally:
+                signal.signal(signal.SIGINT, ignoring)
         client = Client(cluster)
     try:
         # pure=False: never let Dask merge two submissions as "the same" task.

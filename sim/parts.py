@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -28,6 +29,7 @@ from .config import RunConfig, to_plain
 # Settings that change where or how fast a run goes, not its results.
 NOT_RESULTS = ("executor", "workers", "scheduler", "results_dir", "write_events", "replications", "flush_events")
 EVENTS_DIR = "events.parquet"
+PART = re.compile(r"rep-(\d{5,})\.parquet")
 
 
 class RunBusy(Exception):
@@ -82,6 +84,7 @@ class WorkFolder:
         self.path = self.base / f".{prefix}-{key}.partial"
         self.lock = self.path / "lock"
         self._lock_handle = None
+        self.published: Path | None = None
 
     def events_dir(self, label: str | None = None) -> Path:
         """Where the parts go: ``events.parquet/``, or ``scenarios/<label>/events.parquet/``."""
@@ -93,15 +96,28 @@ class WorkFolder:
         self._take_lock()
         self.clean_temporaries()
 
+    def written(self, label: str | None = None) -> dict[int, Path]:
+        """Every whole part in the folder: replication -> file (a listing, however many replications
+        the run asks for, so that it takes no time to answer)."""
+        out: dict[int, Path] = {}
+        try:
+            entries = list(os.scandir(self.events_dir(label)))
+        except OSError:
+            return out
+        for entry in entries:
+            m = PART.fullmatch(entry.name)
+            if m and entry.is_file():
+                out[int(m.group(1))] = Path(entry.path)
+        return out
+
     def done(self, replications: int, label: str | None = None) -> list[int]:
         """Replications below ``replications`` whose part is already written."""
-        where = self.events_dir(label)
-        return [k for k in range(replications) if (where / part_name(k)).is_file()]
+        return sorted(k for k in self.written(label) if k < replications)
 
     def prune(self, replications: int, label: str | None = None) -> None:
         """Delete parts numbered ``replications`` or more (left by an earlier, larger run)."""
-        for part in self.events_dir(label).glob("rep-*.parquet"):
-            if int(part.stem.split("-")[1]) >= replications:
+        for k, part in self.written(label).items():
+            if k >= replications:
                 part.unlink()
 
     def clean_temporaries(self) -> None:
@@ -139,6 +155,7 @@ class WorkFolder:
                     if not final.exists():
                         raise
             n += 1
+        self.published = final
         self.lock = final / "lock"
         self.release()
         return final

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -38,9 +39,16 @@ def package_versions() -> dict[str, str]:
 
 def git_commit(where: Path) -> dict[str, object]:
     """The commit of the caseflow checkout (and whether it had uncommitted changes)."""
+    # Git reads settings from the environment (GIT_CONFIG_COUNT/KEY/VALUE) and some of them run
+    # commands (core.fsmonitor): ask with those left out and the monitor off, so recording the
+    # commit can never run anything.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env["GIT_CONFIG_NOSYSTEM"] = "1"
+
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=where, capture_output=True, text=True, timeout=10,
-                              check=True).stdout.strip()
+        return subprocess.run(["git", "-c", "core.fsmonitor=false", "--no-optional-locks", *args], cwd=where,
+                              capture_output=True, text=True, timeout=10, check=True, env=env,
+                              stdin=subprocess.DEVNULL).stdout.strip()
     try:
         return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
     except (OSError, subprocess.SubprocessError):
@@ -48,7 +56,7 @@ def git_commit(where: Path) -> dict[str, object]:
 
 
 def write_run(cfg: RunConfig, folder: WorkFolder, results: list[ReplicationKPIs], started: dt.datetime,
-              argv: list[str]) -> tuple[Path, pd.DataFrame]:
+              provenance: dict) -> tuple[Path, pd.DataFrame]:
     """Add the tables, config and manifest to the run's work folder and publish it.
 
     The folder already holds every replication's part (``events.parquet/``); it becomes
@@ -62,7 +70,7 @@ def write_run(cfg: RunConfig, folder: WorkFolder, results: list[ReplicationKPIs]
     forecast.round(4).to_csv(folder.path / "forecast.csv", index=False)
     summary.round(4).to_csv(folder.path / "summary.csv", index=False)
     (folder.path / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
-    record = {"scenario": cfg.scenario.name, **manifest(cfg, started, argv, results, folder)}
+    record = {"scenario": cfg.scenario.name, **manifest(cfg, started, provenance, results, folder)}
     (folder.path / "manifest.json").write_text(json.dumps(record, indent=2) + "\n")
     return folder.publish(_stamp(started)), summary
 
@@ -71,9 +79,14 @@ def _stamp(started: dt.datetime) -> str:
     return started.astimezone().strftime("%Y-%m-%d_%H-%M-%S")
 
 
-def manifest(cfg: RunConfig, started: dt.datetime, argv: list[str], results: list[ReplicationKPIs],
+def manifest(cfg: RunConfig, started: dt.datetime, provenance: dict, results: list[ReplicationKPIs],
              folder: WorkFolder) -> dict:
-    """What anyone needs to rerun a run: seed, span, versions, commit, command, timings, outputs."""
+    """What anyone needs to rerun a run: seed, span, versions, commit, command, timings, outputs.
+
+    ``provenance`` holds ``command`` (the command line exactly as typed), ``settings`` (this
+    run's own settings from it: in a sweep, one combination) and ``files`` (the configuration
+    files used, each with its SHA-256).
+    """
     finished = dt.datetime.now(dt.timezone.utc)
     return {
         "seed": cfg.seed,
@@ -93,7 +106,9 @@ def manifest(cfg: RunConfig, started: dt.datetime, argv: list[str], results: lis
         "started": started.isoformat(timespec="seconds"),
         "finished": finished.isoformat(timespec="seconds"),
         "run_seconds": round((finished - started).total_seconds(), 3),
-        "command": ["caseflow", *argv],
+        "command": list(provenance.get("command", [])),
+        "settings": list(provenance.get("settings", [])),
+        "inputs": provenance.get("files", {}),
         "git": git_commit(Path(__file__).resolve().parent),
         "versions": package_versions(),
         "platform": platform.platform(),
@@ -102,7 +117,7 @@ def manifest(cfg: RunConfig, started: dt.datetime, argv: list[str], results: lis
 
 
 def write_comparison(cfgs: dict[str, RunConfig], folder: WorkFolder, results: dict[str, list[ReplicationKPIs]],
-                     table: pd.DataFrame, markdown: str, started: dt.datetime, argv: list[str]) -> Path:
+                     table: pd.DataFrame, markdown: str, started: dt.datetime, provenance: dict) -> Path:
     """Publish ``<results_dir>/compare/<timestamp>/``: comparison.csv and .md, and each scenario's
     log (``scenarios/<label>/events.parquet/``) and config."""
     first = next(iter(cfgs.values()))
@@ -115,7 +130,7 @@ def write_comparison(cfgs: dict[str, RunConfig], folder: WorkFolder, results: di
         if not cfg.write_events:
             shutil.rmtree(folder.events_dir(label), ignore_errors=True)
         (sub / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
-    m = manifest(first, started, argv, [r for rs in results.values() for r in rs], folder)
+    m = manifest(first, started, provenance, [r for rs in results.values() for r in rs], folder)
     m["scenarios"] = list(cfgs)
     m["common_random_numbers"] = "replication k of every scenario uses streams keyed (seed, k, process)"
     (folder.path / "manifest.json").write_text(json.dumps(m, indent=2) + "\n")

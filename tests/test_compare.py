@@ -91,24 +91,24 @@ def test_interrupted_comparison_resumes_with_the_scenarios_already_run(tmp_path,
 
     import pyarrow.parquet as pq
 
-    import sim.cli
+    import sim.commands.compare as compare_command
 
     monkeypatch.chdir(tmp_path)
     args = ["compare", "baseline_2022", "permanent_posts", "horizon_months=2", "start_date=2022-04-01",
             "replications=2", "executor=serial", f"results_dir={tmp_path}"]
-    real = sim.cli.run_to_folder
+    real = compare_command.run_to_folder
 
     def stop_at_the_second_scenario(cfg, folder, what, label, progress):
         if label == "permanent_posts":
             raise KeyboardInterrupt
         return real(cfg, folder, what=what, label=label, progress=progress)
 
-    monkeypatch.setattr(sim.cli, "run_to_folder", stop_at_the_second_scenario)
+    monkeypatch.setattr(compare_command, "run_to_folder", stop_at_the_second_scenario)
     with pytest.raises(SystemExit) as exit_:
         main(args)
     assert exit_.value.code == 130
     assert "2 of 4 replications are kept" in capsys.readouterr().err
-    monkeypatch.setattr(sim.cli, "run_to_folder", real)
+    monkeypatch.setattr(compare_command, "run_to_folder", real)
     main(args)
     assert "resuming: 2 of 4" in capsys.readouterr().err
     (out,) = [p for p in (tmp_path / "compare").iterdir() if not p.name.startswith(".")]

@@ -13,15 +13,15 @@ from sim.cli import main
     ("start_date=2023-02-30", "start_date", "YYYY-MM-DD"),
     ("horizon_month=6", "horizon_month", "allowed keys are"),
     ("service.mash.screenin.mean=3", "service.mash.screenin", "allowed keys under 'service.mash'"),
-    ("seed=abc", "seed", "wrong type"),
-    ("replications=0", "replications", "at least 1"),
+    ("seed=abc", "seed", "whole number"),
+    ("replications=0", "replications", "1 to 10,000"),
     ("scenario=no_such_scenario", "no_such_scenario", "available scenarios are"),
     ("service.workforce.assessment.groups.0.fte=1.5", "fte", "at most 1"),
     ("service.casework.plan_duration.cp.kind=weibull", "service.casework.plan_duration.cp.kind", "must be one of"),
     ("+service.demand.extra=1", "service.demand.extra", "Unknown config key"),
     ("executor=ray", "executor", "serial, processes, dask"),
     ("scheduler=tcp://10.0.0.5:8786", "scheduler", "only with executor=dask"),
-    ("flush_events=10", "flush_events", "at least 1000"),
+    ("flush_events=10", "flush_events", "1,000"),
 ])
 def test_bad_value_gives_one_sentence_and_status_2(override, key, words, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)

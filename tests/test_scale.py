@@ -92,7 +92,7 @@ def test_a_smaller_rerun_publishes_only_its_own_replications(tmp_path):
     assert results_key([small]) == results_key([big])
     results = run_to_folder(small, folder)
     assert not any(r.simulated for r in results)
-    out, _ = write_run(small, folder, results, dt.datetime.now(dt.timezone.utc), [])
+    out, _ = write_run(small, folder, results, dt.datetime.now(dt.timezone.utc), {})
     assert pq.read_table(out / "events.parquet").equals(run_replications(small))
 
 

@@ -184,7 +184,7 @@ def test_bad_funding_action_is_refused(tmp_path, monkeypatch, capsys):
         main(["+service.funding=[{date:2022-05-01,action:hire_everyone}]"])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert "service.funding[0].action" in err and "add_posts" in err
+    assert "service.funding.0.action" in err and "add_posts" in err
 
 
 def test_caseload_pressure_raises_turnover_when_switched_on():

@@ -1,0 +1,28 @@
+"""``caseflow --help``: the command's forms, the scenarios and services there are, where to read more."""
+from __future__ import annotations
+
+from .. import __version__
+from ..inputs.errors import listing
+from ..inputs.folders import scenario_files, service_files
+
+USAGE = """caseflow {version}: forecast how long children wait at a children's social care front door.
+
+usage:
+  caseflow [key=value ...]                 one forecast, e.g. caseflow scenario=baseline_2022 replications=20 seed=7
+  caseflow -m key=a,b [key=value ...]      a sweep: one forecast per combination (seed=range(1,5), scenario='glob(*)')
+  caseflow -m hydra/launcher=joblib hydra.launcher.n_jobs=N key=a,b ...   the same, N forecasts at a time
+  caseflow compare A B [C ...] [key=value ...]   scenarios side by side (caseflow compare --help)
+  caseflow --cfg job [key=value ...]       print the configuration a run would use, run nothing
+  caseflow --version
+
+scenarios: {scenarios}
+services:  {services}
+
+Settings are the keys of docs/configuration.md (e.g. horizon_months=24, service.demand.contacts_per_year=18000).
+Outputs go to <results_dir>/<scenario>/<timestamp>/ (docs/outputs.md). Ctrl-C keeps finished replications:
+run the same command again to resume."""
+
+
+def text() -> str:
+    return USAGE.format(version=__version__, scenarios=listing(scenario_files(), 40) or "none",
+                        services=listing(service_files(), 40) or "none")

@@ -1,0 +1,169 @@
+"""``caseflow [key=value ...]``: one forecast; with ``-m``, a sweep of them.
+
+Every run the command line describes is composed and validated, and every output folder
+checked, before the first one starts: a bad input stops the command with nothing written.
+In a sweep, runs whose configurations are identical are run once and share one result; runs
+that would work in the same folder (the same configuration but for how many replications,
+say) run one after another, never at once.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import yaml
+
+from .. import signals
+from ..config import to_plain
+from ..inputs import InputError
+from ..inputs.command_line import CommandLine, runs
+from ..inputs.compose import Composed, compose_job
+from ..inputs.folders import check_results_dir
+from ..parts import WorkFolder, results_key
+from ..report import print_summary, write_run
+from ..runner import run_to_folder
+from .run_folder import progress_bars, say_resuming, working_in
+
+
+def main(cmd: CommandLine, typed: list[str]) -> None:
+    """Compose every run, check where they write, then run them (or print them, ``--cfg job``)."""
+    settings = runs(cmd)
+    n_jobs = cmd.n_jobs()
+    jobs = []
+    for k, job in enumerate(settings):
+        try:
+            jobs.append(compose_job(job))
+        except ValueError as e:  # InputError, ConfigError: name the run of a sweep that is at fault
+            if len(settings) == 1:
+                raise
+            raise InputError(f"In run {k + 1} of the sweep ({' '.join(job) or 'no settings'}): {e}") from None
+    if cmd.show:
+        for k, job in enumerate(jobs):
+            if len(jobs) > 1:
+                print(f"# run {k + 1} of {len(jobs)}: {' '.join(job.settings)}")
+            print(yaml.safe_dump(to_plain(job.cfg), sort_keys=False), end="")
+        return
+    for results_dir in dict.fromkeys(job.cfg.results_dir for job in jobs):
+        check_results_dir(results_dir)
+    command = ["caseflow", *typed]
+    if len(jobs) == 1 and not cmd.multirun:
+        run_forecast(jobs[0], command)
+    else:
+        run_sweep(jobs, n_jobs, command)
+
+
+def run_forecast(job: Composed, command: list[str], quiet: bool = False) -> tuple[Path, object]:
+    """Run (or resume) every replication, publish the output folder, print the summary."""
+    cfg = job.cfg
+    started = dt.datetime.now(dt.timezone.utc)
+    folder = WorkFolder(Path(cfg.results_dir) / cfg.scenario.name, results_key([cfg]))
+    with working_in(folder, cfg.replications, quiet=quiet):
+        if not quiet:
+            say_resuming(folder, cfg.replications)
+        with progress_bars(quiet) as bars:
+            task = bars.add_task(f"{cfg.scenario.name}: replications", total=cfg.replications)
+            results = run_to_folder(cfg, folder, progress=lambda k: bars.advance(task))
+        with signals.deferred():
+            where, summary = write_run(cfg, folder, results, started, {"command": command, **job.record()})
+    if not quiet:
+        print_summary(summary, cfg, where)
+    return where, summary
+
+
+# ---------------------------------------------------------------- sweeps
+
+
+def plan(jobs: list[Composed]) -> tuple[list[list[int]], dict[int, int]]:
+    """Groups of runs that must not run at once (they share a work folder), and the runs that
+    are identical to an earlier one (run -> the run whose result it shares)."""
+    first: dict[str, int] = {}
+    same: dict[int, int] = {}
+    groups: dict[str, list[int]] = {}
+    for k, job in enumerate(jobs):
+        whole = json.dumps(to_plain(job.cfg), sort_keys=True, default=str)
+        if whole in first:
+            same[k] = first[whole]
+            continue
+        first[whole] = k
+        key = f"{job.cfg.results_dir}\0{job.cfg.scenario.name}\0{results_key([job.cfg])}"
+        groups.setdefault(key, []).append(k)
+    return list(groups.values()), same
+
+
+def run_sweep(jobs: list[Composed], n_jobs: int, command: list[str]) -> None:
+    """Every run of a sweep, ``n_jobs`` at a time; identical runs once."""
+    groups, same = plan(jobs)
+    done: dict[int, Path] = {}
+    parallel = min(n_jobs, len(groups))
+    if parallel > 1:
+        _in_parallel(jobs, groups, parallel, command, done)
+    else:
+        for group in groups:
+            for k in group:
+                print(f"caseflow: run {k + 1} of {len(jobs)}: {' '.join(jobs[k].settings) or 'no settings'}",
+                      file=sys.stderr)
+                done[k], _ = run_forecast(jobs[k], command)
+    for k, original in sorted(same.items()):
+        print(f"Run {k + 1} ({' '.join(jobs[k].settings)}) is the same as run {original + 1}: it shares its "
+              f"results, {done[original]}")
+
+
+def _in_parallel(jobs: list[Composed], groups: list[list[int]], parallel: int, command: list[str],
+                 done: dict[int, Path]) -> None:
+    from ..executors import run_on_processes
+
+    cores = os.cpu_count() or 1
+    tasks = []
+    for group in groups:
+        # Each run's own replications share the cores with the other runs going at once.
+        share = [dataclasses.replace(jobs[k], cfg=_with_workers(jobs[k].cfg, max(1, cores // parallel)))
+                 for k in group]
+        tasks.append((group, share, command))
+    with progress_bars() as bars:
+        task = bars.add_task("sweep: runs", total=sum(len(g) for g in groups))
+
+        def finished(_task, results) -> None:
+            for k, where, summary in results:
+                done[k] = where
+                print(f"Run {k + 1} of {len(jobs)}: {' '.join(jobs[k].settings) or 'no settings'}")
+                print_summary(summary, jobs[k].cfg, where)
+                bars.advance(task)
+
+        try:
+            run_on_processes(parallel, _sweep_group, tasks, finished)
+        except KeyboardInterrupt:
+            stop = signals.interruption() or signals.Interrupted()
+            print(f"caseflow: interrupted by {stop.what}; {len(done)} of {len(jobs)} runs were finished and "
+                  "written; the others keep the replications they finished: run the same command again to resume.",
+                  file=sys.stderr)
+            raise SystemExit(stop.exit_status) from None
+
+
+def _with_workers(cfg, workers: int):
+    if cfg.executor == "processes" and cfg.workers == 0:
+        return dataclasses.replace(cfg, workers=workers)
+    return cfg
+
+
+def _sweep_group(indices: list[int], jobs: list[Composed], command: list[str]) -> list[tuple[int, Path, object]]:
+    """In a worker process: the runs of one group, one after another, quietly.
+
+    Ended with SIGTERM by the sweep (after Ctrl-C), it keeps whole parts, removes temporary
+    files and the lock, and exits at once.
+    """
+    signals.install((signal.SIGTERM,))
+    out = []
+    try:
+        for k, job in zip(indices, jobs):
+            where, summary = run_forecast(job, command, quiet=True)
+            out.append((k, where, summary))
+    except SystemExit as e:
+        os._exit(e.code if isinstance(e.code, int) else 1)
+    except KeyboardInterrupt:
+        os._exit((signals.interruption() or signals.Interrupted()).exit_status)
+    return out

@@ -1,0 +1,254 @@
+"""Composing one run's configuration from checked inputs, with Hydra.
+
+The sources, later ones overriding earlier ones: the schema (``sim/config.py``), the run
+settings (``configs/config.yaml``), the chosen service file (``configs/service/<name>.yaml``),
+the chosen scenario file (``scenarios/<name>.yaml``) and the command line.  Each file is read
+as data (``yaml_files``) and checked against the schema (``schema``) before it is handed to
+Hydra; only the chosen files are read.  Hydra then composes them from its in-memory store
+(never from a folder it searches itself) and caseflow validates the result (``sim.config``).
+Hydra's application runtime (callbacks, environment settings, output folders, logging) is
+never run.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from .errors import InputError
+from .folders import config_dir, scenario_path, service_path, shown_path
+from .overrides import Setting, parse_setting
+from .schema import KeyPath, check_tree, dotted
+from .yaml_files import Document, parse, read_text
+from ..config import ConfigError, RunConfig, ServiceConfig, validate
+
+_DEFAULTS_RULE = "a list of '- service: NAME' and '- scenario: NAME'"
+
+
+@dataclass
+class Source:
+    """One file that went into a configuration."""
+
+    kind: str            # "config", "service" or "scenario"
+    name: str
+    doc: Document
+    sha256: str
+
+    def record(self) -> dict[str, str]:
+        return {"name": self.name, "file": self.doc.shown, "sha256": self.sha256}
+
+
+@dataclass
+class Composed:
+    """A validated configuration and what it was made from (for the manifest)."""
+
+    cfg: RunConfig
+    settings: list[str]                                   # command-line settings, as typed
+    sources: dict[str, Source] = field(default_factory=dict)
+
+    def record(self) -> dict[str, Any]:
+        """What a manifest records: the settings as typed and each file's name and checksum."""
+        return {"settings": list(self.settings), "files": {k: s.record() for k, s in self.sources.items()}}
+
+
+def _read(kind: str, name: str, path: Path) -> Source:
+    shown = shown_path(path)
+    text = read_text(path, shown, what=f"{kind} file")
+    return Source(kind, name, parse(text, shown, f"{kind} file"), hashlib.sha256(text.encode()).hexdigest())
+
+
+def _where(source: Source, prefix: KeyPath = ()):
+    """Message prefix for a key of ``source`` (its paths are relative to ``prefix``)."""
+    def where(path: KeyPath) -> str:
+        return f"In {source.kind} file {source.doc.at(tuple(path)[len(prefix):])}: "
+    return where
+
+
+def _config_file() -> tuple[Source, dict[str, str], dict[str, Any]]:
+    """``configs/config.yaml``: its default service and scenario, and its run settings."""
+    path = config_dir() / "config.yaml"
+    source = _read("config", "config", path)
+    data = source.doc.data
+    if not isinstance(data, dict):
+        raise InputError(f"In config file {source.doc.at(())}: the file must hold a mapping of settings")
+    choices = {"service": "nottingham", "scenario": "default"}
+    where = _where(source)
+    for i, entry in enumerate(data.get("defaults") or []):
+        if entry in ("run_schema", "_self_"):
+            continue
+        if not (isinstance(entry, dict) and len(entry) == 1 and next(iter(entry)) in choices):
+            raise InputError(f"{where(('defaults', i))}the defaults list must be {_DEFAULTS_RULE}")
+        (group, name), = entry.items()
+        choices[group] = str(name)
+    values = {k: v for k, v in data.items() if k != "defaults"}
+    check_tree(values, RunConfig, (), where)
+    return source, choices, values
+
+
+def compose_job(typed: Sequence[str] = ()) -> Composed:
+    """Compose and validate one run's configuration from command-line settings.
+
+    Raises ``InputError`` or ``ConfigError`` (one sentence each) for anything refused.
+    """
+    settings = [parse_setting(t) for t in typed]
+    for s in settings:
+        if s.is_sweep:
+            raise InputError(f"Config key '{s.key}' has several values ({s.typed}): add -m to run each of them "
+                             "(a sweep)")
+        if s.kind in ("launcher", "n_jobs"):
+            raise InputError(f"The setting '{s.typed}' chooses how a sweep runs: give it on the command line with -m")
+    config, choices, config_values = _config_file()
+    for s in settings:
+        if s.kind == "group":
+            choices[s.key] = str(s.override.value())
+    service = _read("service", choices["service"], service_path(choices["service"]))
+    check_tree(service.doc.data, ServiceConfig, ("service",), _where(service, ("service",)))
+    scenario = _read("scenario", choices["scenario"], scenario_path(choices["scenario"]))
+    check_tree(scenario.doc.data, RunConfig, (), _where(scenario))
+    keys = [s for s in settings if s.kind == "key"]
+    sources = {"config": config, "service": service, "scenario": scenario}
+    _check_positions(keys, [config_values, {"service": service.doc.data}, scenario.doc.data])
+    raw = _hydra_compose(config_values, service.doc.data, scenario.name, scenario.doc.data, [s.text for s in keys])
+    try:
+        cfg = to_run_config(raw)
+    except ConfigError as e:
+        raise ConfigError(e.key, e.problem, where=_provenance(e.key, keys, sources)) from None
+    return Composed(cfg, list(typed), sources)
+
+
+def _check_positions(keys: list[Setting], layers: list[dict]) -> None:
+    """Refuse a setting that names a list position the list does not have (``service.funding.3.count``)."""
+    from ..config import to_plain
+
+    merged: dict = to_plain(RunConfig())
+    for layer in layers:
+        merged = _merge(merged, layer)
+    for s in keys:
+        path = s.key.split(".")
+        node: Any = merged
+        for i, part in enumerate(path):
+            if isinstance(node, list):
+                n = int(part)
+                if n >= len(node):
+                    listed = ".".join(path[:i])
+                    raise InputError(f"Config key '{s.key}' names position {n} of '{listed}', which has "
+                                     f"{len(node)} entr{'y' if len(node) == 1 else 'ies'} here (positions start at 0); "
+                                     f"to change the list, set it whole: '{listed}=[...]'")
+                node = node[n]
+            elif isinstance(node, dict) and part in node:
+                if i == len(path) - 1 and not s.is_sweep:
+                    node[part] = s.override.value()
+                node = node[part]
+            else:
+                break
+
+
+def _merge(base: Any, top: Any) -> Any:
+    """``top`` over ``base`` as OmegaConf merges them: mappings key by key, lists replaced whole."""
+    if isinstance(base, dict) and isinstance(top, dict):
+        out = dict(base)
+        for k, v in top.items():
+            out[k] = _merge(base.get(k), v)
+        return out
+    return top
+
+
+def compose_config(overrides: Sequence[str] | None = None) -> RunConfig:
+    """Compose and validate a configuration as ``caseflow`` would (for tests, notebooks, scripts)."""
+    return compose_job(list(overrides or [])).cfg
+
+
+def _hydra_compose(config_values: dict, service: dict, scenario_name: str, scenario: dict, overrides: list[str]):
+    """Hydra composes the checked nodes from its in-memory store; nothing is searched for on disk."""
+    from hydra import compose, initialize
+    from hydra.core.config_store import ConfigStore
+    from hydra.core.global_hydra import GlobalHydra
+
+    scenario = {**scenario, "scenario": {**(scenario.get("scenario") or {}), "name": scenario_name}}
+    cs = ConfigStore.instance()
+    cs.store(name="caseflow_schema", node=RunConfig)
+    cs.store(group="caseflow_service", name="chosen", node=service, package="service")
+    cs.store(group="caseflow_scenario", name="chosen", node=scenario, package="_global_")
+    cs.store(name="caseflow_config", node={
+        "defaults": ["caseflow_schema", "_self_", {"caseflow_service": "chosen"}, {"caseflow_scenario": "chosen"}],
+        **config_values})
+    GlobalHydra.instance().clear()
+    try:
+        with initialize(version_base="1.3", config_path=None):
+            return compose(config_name="caseflow_config", overrides=overrides)
+    except Exception as e:  # noqa: BLE001 - Hydra's and OmegaConf's errors become one sentence
+        raise InputError(explain(e)) from None
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def to_run_config(cfg) -> RunConfig:
+    """Plain dataclasses from a composed OmegaConf config, validated."""
+    from omegaconf import OmegaConf
+
+    try:
+        plain = OmegaConf.to_container(cfg, resolve=True)
+        run = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(RunConfig), plain))
+    except Exception as e:  # noqa: BLE001
+        raise InputError(explain(e)) from None
+    validate(run)
+    return run
+
+
+def _provenance(key: str, keys: list[Setting], sources: dict[str, Source]) -> str:
+    """Where the value of ``key`` was set: the command line, or a file's line and column."""
+    path = tuple(int(p) if p.isdigit() else p for p in key.split("."))
+
+    def related(other: str) -> bool:
+        a = tuple(int(p) if p.isdigit() else p for p in other.split("."))
+        n = min(len(a), len(path))
+        return a[:n] == path[:n]
+
+    if any(related(s.key) for s in keys):
+        return ""
+    for kind, prefix in (("scenario", ()), ("service", ("service",)), ("config", ())):
+        src = sources[kind]
+        if path[: len(prefix)] != prefix:
+            continue
+        rel = path[len(prefix):]
+        for n in range(len(rel), 0, -1):
+            if rel[:n] in src.doc.marks:
+                return f"In {kind} file {src.doc.at(rel)}: "
+    return ""
+
+
+def explain(exc: BaseException) -> str:
+    """One sentence for an error Hydra or OmegaConf raised while composing checked inputs."""
+    from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
+
+    chain, e = [], exc
+    while e is not None and len(chain) < 20:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    for e in chain:
+        if isinstance(e, ValidationError):
+            key = _command_line_key(getattr(e, "full_key", None))
+            msg = str(getattr(e, "msg", e)).splitlines()[0].rstrip(".")
+            return f"Config key '{key}' has a value of the wrong type: {msg}"
+        if isinstance(e, (ConfigKeyError, IndexError)) or "index out of range" in str(e).lower():
+            key = _command_line_key(getattr(e, "full_key", None))
+            text = str(getattr(e, "msg", e)).splitlines()[0].rstrip(".")
+            if "index" in text.lower() or isinstance(e, IndexError):
+                return (f"A setting names a list position that does not exist ({text}): the scenario's list is "
+                        "shorter; set the whole list instead, e.g. 'service.funding=[...]'")
+            return f"Config key '{key}' cannot be set: {text}"
+    for e in chain:
+        if isinstance(e, OmegaConfBaseException):
+            key = _command_line_key(getattr(e, "full_key", None))
+            first = str(getattr(e, "msg", e)).splitlines()[0].rstrip(".")
+            return f"Config key '{key}': {first}" if key else first
+    first = (str(exc).splitlines() or [type(exc).__name__])[0].rstrip(".")
+    return f"The configuration cannot be composed: {first}"
+
+
+def _command_line_key(full_key: str | None) -> str:
+    """OmegaConf's ``service.funding[0].count`` as the command line writes it."""
+    if not full_key:
+        return "?"
+    return dotted(tuple(full_key.replace("[", ".").replace("]", "").split(".")))

@@ -1,0 +1,156 @@
+"""Stopping ``caseflow`` at any moment: SIGINT, SIGTERM and SIGKILL, start-up included.
+
+Each case starts ``caseflow`` as its own process group (replications on two local worker
+processes, as by default) and signals it after a delay, from the first instants of start-up
+to the middle of the run, the way a terminal (Ctrl-C reaches the whole group), ``kill`` (the
+main process only) or the out-of-memory killer (SIGKILL) would.  Then:
+
+- SIGINT and SIGTERM: exit status 130 or 143 (or 0 if the run had already finished), one
+  line on standard error and no traceback from any process, no temporary file, no lock, no
+  empty hidden folder, no process left, no leaked-semaphore warning;
+- SIGKILL: whatever is left on disk is whole parts (and perhaps temporary files);
+- every part left is a whole Parquet file, and running the same command again yields the log
+  of an uninterrupted run.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from sim.cli import main
+from sim.runner import run_replications
+from sim.settings import compose_config
+
+ARGS = ["horizon_months=1", "warmup_months=1", "seed=21", "replications=5", "workers=2"]
+STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted():
+    return run_replications(compose_config([*ARGS, "executor=serial"]))
+
+
+def _start(tmp_path: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", "from sim.cli import main; main()", *ARGS, *extra,
+                             f"results_dir={tmp_path / 'results'}"], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def _first_part(tmp_path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not list((tmp_path / "results").glob("default/.run-*/events.parquet/rep-*.parquet")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.02)
+
+
+def _group_gone(pgid: int, timeout: float = 15) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _parts(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "results").rglob("rep-*.parquet"))
+
+
+def _resume_and_compare(tmp_path: Path, monkeypatch, uninterrupted) -> None:
+    """The same command run again (here, serially) publishes the uninterrupted run's log."""
+    monkeypatch.chdir(tmp_path)
+    main([*ARGS, "executor=serial", f"results_dir={tmp_path / 'results'}"])
+    (out,) = [p for p in (tmp_path / "results" / "default").iterdir() if not p.name.startswith(".")]
+    assert pq.read_table(out / "events.parquet").equals(uninterrupted)
+    assert not list((tmp_path / "results").rglob("*.tmp"))
+
+
+# (signal, to the whole group?, when: seconds after start, or "part" once the first part is written)
+CASES = [
+    (signal.SIGINT, True, 0.05), (signal.SIGINT, True, 0.6), (signal.SIGINT, True, 1.5), (signal.SIGINT, True, "part"),
+    (signal.SIGTERM, False, 0.3), (signal.SIGTERM, True, 1.2), (signal.SIGTERM, False, "part"),
+    (signal.SIGTERM, True, "part"),
+]
+
+
+@pytest.mark.parametrize("signum,group,when", CASES,
+                         ids=[f"{signal.Signals(s).name}-{'group' if g else 'pid'}-{w}" for s, g, w in CASES])
+def test_a_stop_signal_at_any_moment_ends_cleanly_and_resumes(signum, group, when, tmp_path, monkeypatch,
+                                                              uninterrupted):
+    proc = _start(tmp_path)
+    if when == "part":
+        _first_part(tmp_path, proc)
+    else:
+        time.sleep(when)
+    (os.killpg if group else os.kill)(proc.pid, signum)
+    _, err = proc.communicate(timeout=90)
+    assert proc.returncode in (STATUS[signum], 0), err
+    lines = err.strip().splitlines()
+    assert "Traceback" not in err and "leaked" not in err, err
+    if proc.returncode:
+        assert len(lines) == 1 and lines[0].startswith("caseflow: interrupted by "), err
+    assert _group_gone(proc.pid), "a worker process outlived caseflow"
+    results = tmp_path / "results"
+    assert not list(results.rglob("*.tmp")) and not list(results.rglob("lock")), sorted(results.rglob("*"))
+    for hidden in results.rglob(".run-*"):
+        assert _parts(tmp_path), f"an empty hidden folder was left: {hidden}"
+    kept = _parts(tmp_path)
+    if proc.returncode and kept:
+        assert f"{len(kept)} of 5 replications are kept" in err, err
+    for part in kept:
+        assert pq.read_table(part).num_rows > 0
+    _resume_and_compare(tmp_path, monkeypatch, uninterrupted)
+
+
+@pytest.mark.parametrize("when", [0.8, "part"])
+def test_a_killed_run_leaves_whole_parts_and_resumes(when, tmp_path, monkeypatch, uninterrupted):
+    proc = _start(tmp_path)
+    if when == "part":
+        _first_part(tmp_path, proc)
+        time.sleep(0.3)
+    else:
+        time.sleep(when)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    for part in _parts(tmp_path):
+        assert pq.read_table(part).num_rows > 0  # a part that exists is whole
+    _resume_and_compare(tmp_path, monkeypatch, uninterrupted)
+
+
+def test_ctrl_c_during_a_parallel_sweep_ends_every_process(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", "from sim.cli import main; main()", "-m", "hydra/launcher=joblib",
+                             "hydra.launcher.n_jobs=2", "seed=1,2", "horizon_months=2", "replications=3",
+                             f"results_dir={tmp_path / 'results'}"], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list((tmp_path / "results").rglob("rep-*.parquet")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=90)
+    assert proc.returncode == 130, err
+    lines = err.strip().splitlines()
+    assert "Traceback" not in err and len(lines) == 1 and "runs were finished" in lines[0], err
+    assert _group_gone(proc.pid)
+    assert not list((tmp_path / "results").rglob("*.tmp")) and not list((tmp_path / "results").rglob("lock"))
+
+
+def test_identical_runs_in_a_parallel_sweep_share_one_result(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    main(["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "seed=5,5", "horizon_months=1",
+          "executor=serial", f"results_dir={tmp_path / 'r'}"])
+    (only,) = (tmp_path / "r" / "default").iterdir()
+    assert not only.name.startswith(".")
+    out = capsys.readouterr().out
+    assert "Run 2 (seed=5 horizon_months=1 executor=serial" in out and "is the same as run 1" in out
+    assert str(only) in out
