@@ -154,3 +154,38 @@ def test_identical_runs_in_a_parallel_sweep_share_one_result(tmp_path, monkeypat
     out = capsys.readouterr().out
     assert "Run 2 (seed=5 horizon_months=1 executor=serial" in out and "is the same as run 1" in out
     assert str(only) in out
+
+
+def _worker_signals() -> tuple[bool, bool, list[int]]:
+    import signal as s
+
+    return (s.getsignal(s.SIGINT) is s.SIG_IGN, s.getsignal(s.SIGTERM) is s.SIG_DFL,
+            sorted(int(x) for x in s.pthread_sigmask(s.SIG_BLOCK, [])))
+
+
+def _mask_at_start(queue) -> None:
+    import signal as s
+
+    queue.put(sorted(int(x) for x in s.pthread_sigmask(s.SIG_BLOCK, [])))
+
+
+def test_worker_processes_ignore_ctrl_c_and_start_with_stop_signals_held():
+    """The two halves of "no traceback from any process": a worker ignores SIGINT once running
+    (caseflow ends it), and a process started inside ``signals.blocked()`` begins with the stop
+    signals blocked, so that none strikes while it is still importing."""
+    import multiprocessing
+
+    from sim import signals
+    from sim.executors import run_on_processes
+
+    seen = []
+    run_on_processes(2, _worker_signals, [(), ()], lambda job, result: seen.append(result))
+    assert seen == [(True, True, [])] * 2  # SIGINT ignored, SIGTERM default, nothing blocked once started
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    with signals.blocked():
+        child = ctx.Process(target=_mask_at_start, args=(queue,))
+        child.start()
+    mask = queue.get(timeout=60)
+    child.join(timeout=60)
+    assert {int(s) for s in signals.STOP_SIGNALS} <= set(mask)
