@@ -42,9 +42,10 @@ ROWS = [
     ("code-scenario-now-resolver", ["scenario=evil"],
      {"scenarios/evil.yaml": "start_date: ${now:%Y-%m-%d}\n"}, ["start_date", "resolver"]),
     ("code-scenario-hydra-resolver", ["scenario=evil"],
-     {"scenarios/evil.yaml": "results_dir: ${hydra:runtime.cwd}\n"}, ["results_dir", "resolver"]),
+     {"scenarios/evil.yaml": "scenario:\n  description: ${hydra:runtime.cwd}\n"}, ["scenario.description", "resolver"]),
     ("code-scenario-reference-to-hydra", ["scenario=evil"],
-     {"scenarios/evil.yaml": "results_dir: ${hydra.run.dir}\n"}, ["results_dir", "not one of caseflow's settings"]),
+     {"scenarios/evil.yaml": "scenario:\n  description: ${hydra.run.dir}\n"}, ["scenario.description",
+                                                                         "not one of caseflow's settings"]),
     ("code-service-file-hydra", ["service=evil"],
      {"configs/config.yaml": "defaults:\n  - service: nottingham\n  - scenario: default\n",
       "configs/service/evil.yaml": "name: evil\nhydra:\n  run:\n    dir: /tmp\n"}, ["service file", "hydra"]),
@@ -268,3 +269,13 @@ def test_git_settings_in_the_environment_do_not_run_commands_when_the_commit_is_
     git_commit(Path(__file__).resolve().parent)
     assert not marker.exists()
     assert os.environ["GIT_CONFIG_COUNT"] == "1"
+
+
+@pytest.mark.parametrize("key,value", [("scheduler", "tcp://203.0.113.9:8786"), ("executor", "dask"),
+                                       ("workers", 64), ("results_dir", "/tmp/elsewhere"), ("flush_events", 5000)])
+def test_a_scenario_file_may_not_choose_how_or_where_a_run_goes(key, value, tmp_path, capsys):
+    """A shared scenario file cannot send outputs elsewhere or the run to another machine."""
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "shared.yaml").write_text(f"seed: 3\n{key}: {value}\n")
+    message = refused(["scenario=shared"], tmp_path, capsys)
+    assert "shared.yaml, line 2" in message and f"'{key}'" in message and "command line" in message

@@ -24,6 +24,12 @@ from .yaml_files import Document, parse, read_text
 from ..config import ConfigError, RunConfig, ServiceConfig, validate
 
 _DEFAULTS_RULE = "a list of '- service: NAME' and '- scenario: NAME'"
+# How and where a run goes is the choice of whoever runs it, not of a file shared with them: a
+# scenario may not send outputs elsewhere or run on another machine, and no file may name a
+# Dask scheduler (caseflow would send it work and trust what comes back).
+COMMAND_LINE_ONLY = {"scheduler": "a Dask scheduler address is given on the command line only"}
+NOT_IN_SCENARIOS = {k: "how and where to run is set on the command line (or in configs/config.yaml), not in a "
+                       "scenario file" for k in ("executor", "workers", "results_dir", "flush_events")}
 
 
 @dataclass
@@ -82,8 +88,15 @@ def _config_file() -> tuple[Source, dict[str, str], dict[str, Any]]:
         (group, name), = entry.items()
         choices[group] = str(name)
     values = {k: v for k, v in data.items() if k != "defaults"}
+    _refuse_keys(values, COMMAND_LINE_ONLY, where)
     check_tree(values, RunConfig, (), where)
     return source, choices, values
+
+
+def _refuse_keys(data: dict, refused: dict[str, str], where) -> None:
+    for key in data:
+        if key in refused:
+            raise InputError(f"{where((key,))}Config key '{key}' may not be set in this file: {refused[key]}")
 
 
 def compose_job(typed: Sequence[str] = ()) -> Composed:
@@ -105,6 +118,8 @@ def compose_job(typed: Sequence[str] = ()) -> Composed:
     service = _read("service", choices["service"], service_path(choices["service"]))
     check_tree(service.doc.data, ServiceConfig, ("service",), _where(service, ("service",)))
     scenario = _read("scenario", choices["scenario"], scenario_path(choices["scenario"]))
+    if isinstance(scenario.doc.data, dict):
+        _refuse_keys(scenario.doc.data, {**COMMAND_LINE_ONLY, **NOT_IN_SCENARIOS}, _where(scenario))
     check_tree(scenario.doc.data, RunConfig, (), _where(scenario))
     keys = [s for s in settings if s.kind == "key"]
     sources = {"config": config, "service": service, "scenario": scenario}
