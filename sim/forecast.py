@@ -14,9 +14,12 @@ from scipy import stats
 
 from .calendar import WorkingCalendar
 from .config import RunConfig, add_months, horizon_end, parse_date
-from .projections import assessment_times, mash_decision_times, month_end_levels, threshold_to_seen
+from .projections import assessment_times, level_at, mash_decision_times, mean_level, month_end_levels, \
+    queue_intervals, threshold_to_seen
+from .projections.levels import period_mean_levels
 from .projections.workforce import (changes_of_worker, changes_per_child, cost_between, fte_at, leavers_between,
                                     vacancies_at)
+from .stability import queue_trend, second_half, unstable_overall
 
 SIX_WEEKS_DAYS = 42.0
 STATUTORY_ASSESSMENT_WD = 45.0
@@ -29,7 +32,10 @@ KPIS: dict[str, str] = {
     "mash_within_1wd_pct": "% MASH decisions within 1 working day",
     "mash_decision_wd_median": "Working days to MASH decision, median",
     "mash_decision_wd_p90": "Working days to MASH decision, 90th percentile",
+    "awaiting_mash_decision": "Contacts awaiting a MASH decision at month end (contacts)",
+    "awaiting_mash_decision_mean": "Contacts awaiting a MASH decision, time-averaged over the month (contacts)",
     "waiting_for_allocation": "Children waiting for a social worker at month end (new referrals and reallocations)",
+    "waiting_for_allocation_mean": "Children waiting for a social worker, time-averaged over the month (children)",
     "seen": "Children seen after referral",
     "threshold_to_seen_median": "Threshold-to-seen wait (days), median",
     "threshold_to_seen_p90": "Threshold-to-seen wait (days), 90th percentile",
@@ -92,7 +98,10 @@ class LogViews:
     seen: pd.DataFrame                # threshold_to_seen, with working days
     asm: pd.DataFrame                 # assessment_times
     levels: dict[str, np.ndarray]     # month-end levels, replications x months
+    means: dict[str, np.ndarray]      # backlogs time-averaged over each month, replications x months
     workforce: dict[str, np.ndarray]  # agency share, vacancies (month ends); leavers, cost (in month)
+    queues: dict[str, pd.DataFrame]   # the backlogs as intervals (queue_intervals)
+    daily: dict[str, np.ndarray]      # backlogs time-averaged over each day from edges[0], replications x days
 
 
 def log_views(df: pd.DataFrame, cfg: RunConfig) -> LogViews:
@@ -103,8 +112,12 @@ def log_views(df: pd.DataFrame, cfg: RunConfig) -> LogViews:
     reps = sorted(df["replication"].unique().tolist())
     seen = threshold_to_seen(df)
     seen["working_days"] = cal.working_days_between(seen["received"].to_numpy(), seen["seen"].to_numpy())
+    queues = queue_intervals(df)
+    days = np.arange(edges[0], edges[-1] + 1.0)  # month edges fall on midnights: whole days
     return LogViews(cal, months, edges, reps, mash_decision_times(df, cal), seen, assessment_times(df, cal),
-                    month_end_levels(df, edges[1:], reps), workforce_levels(df, edges, reps))
+                    month_end_levels(df, edges[1:], reps, queues), period_mean_levels(queues, edges, reps),
+                    workforce_levels(df, edges, reps), queues,
+                    {name: mean_level(iv, days, reps) for name, iv in queues.items()})
 
 
 def monthly(df: pd.DataFrame, cfg: RunConfig, views: LogViews | None = None) -> pd.DataFrame:
@@ -149,7 +162,7 @@ def monthly(df: pd.DataFrame, cfg: RunConfig, views: LogViews | None = None) -> 
                             assessments_completed=("working_days", "size"),
                             assessments_within_45wd_pct=("within", "mean")))
 
-    for kpi, arr in {**v.levels, **v.workforce}.items():
+    for kpi, arr in {**v.levels, **v.means, **v.workforce}.items():
         out[kpi] = arr.reshape(-1)
     changes = changes_of_worker(df).assign(month=lambda f: month_of(f["t"])).groupby(["replication", "month"]).size()
     out["changes_of_worker"] = changes.reindex(index, fill_value=0).astype(float)
@@ -211,6 +224,8 @@ HEADLINE: dict[str, str] = {
     "contacts": "Contacts",
     "referrals": "Referrals",
     "mash_within_1wd_pct": "% MASH decisions within 1 working day",
+    "awaiting_mash_decision_end": "Contacts awaiting a MASH decision at the end",
+    "awaiting_mash_decision_mean": "Contacts awaiting a MASH decision (time-averaged)",
     "threshold_to_seen_median": "Threshold-to-seen wait, median (days)",
     "threshold_to_seen_p90": "Threshold-to-seen wait, 90th percentile (days)",
     "threshold_to_seen_p95": "Threshold-to-seen wait, 95th percentile (days)",
@@ -219,6 +234,7 @@ HEADLINE: dict[str, str] = {
     "seen_over_six_weeks": "Children seen after more than six weeks",
     "assessments_within_45wd_pct": "% assessments within 45 working days",
     "waiting_for_allocation_end": "Children waiting for allocation at the end",
+    "waiting_for_allocation_mean": "Children waiting for allocation (time-averaged)",
     "caseload_per_fte_mean": "Cases per case-holding FTE (mean of month ends)",
     "changes_per_child": "Changes of social worker per child allocated",
     "reallocations_per_child": "Reallocations per child (worker left)",
@@ -232,9 +248,67 @@ HEADLINE: dict[str, str] = {
 SEEN_WITHIN_WD = 10.0
 
 
+@dataclass(frozen=True)
+class Queue:
+    """A front-door backlog whose unbounded growth would make figures describe only survivors."""
+
+    level: str                # its KPI name (``queue_intervals``, ``KPIS``)
+    name: str                 # for people
+    items: str                # what waits in it, for people
+    caveat: str               # what its growth means for the figures, for people
+    affects: tuple[str, ...]  # HEADLINE figures computed only from what got through it
+
+
+# Figures downstream of the MASH: only decided contacts become referrals, are seen, assessed,
+# allocated and costed per child, so an overloaded MASH throttles them all (and its own
+# timeliness counts only the contacts it decided).  Left out: contacts (the demand itself) and
+# the workforce figures (turnover does not depend on cases unless turnover.caseload_elasticity
+# is set).  Downstream of allocation: the waits to be seen and assessed, which count only the
+# children who got a worker.
+_SEEN = ("threshold_to_seen_median", "threshold_to_seen_p90", "threshold_to_seen_p95", "threshold_to_seen_p99",
+         "threshold_to_seen_max", "seen_over_six_weeks", "assessments_within_45wd_pct", "cost_per_child_seen_10wd")
+_ALLOCATION = ("waiting_for_allocation_end", "waiting_for_allocation_mean")
+QUEUES: dict[str, Queue] = {
+    "mash": Queue("awaiting_mash_decision", "MASH queue", "contacts awaiting a decision",
+                  "figures about MASH decisions describe only the contacts that were decided",
+                  ("referrals", "mash_within_1wd_pct", "awaiting_mash_decision_end", "awaiting_mash_decision_mean",
+                   *_SEEN, *_ALLOCATION, "caseload_per_fte_mean", "changes_per_child", "reallocations_per_child",
+                   "three_plus_changes_pct")),
+    "allocation": Queue("waiting_for_allocation", "allocation queue", "children waiting for a social worker",
+                        "waits to be seen and assessed describe only the children who were allocated a social worker",
+                        (*_SEEN, *_ALLOCATION)),
+}
+# summary.csv rows after HEADLINE: the trend test of each queue over the second half of the horizon.
+QUEUE_TREND: dict[str, str] = {
+    "mash_queue_unstable_pct": "% replications in which the MASH queue grows without bound",
+    "awaiting_mash_decision_midway": "Contacts awaiting a MASH decision half-way through",
+    "allocation_queue_unstable_pct": "% replications in which the allocation queue grows without bound",
+    "waiting_for_allocation_midway": "Children waiting for allocation half-way through",
+}
+
+
+def queue_figures(v: LogViews, t0: float, t1: float, span: slice) -> dict[str, np.ndarray]:
+    """Per replication (arrays in ``v.reps`` order) over the window [t0, t1) of months ``span``:
+    each backlog's time average (``<level>_mean``), its level half-way through
+    (``<level>_midway``) and whether it grows without bound over the second half
+    (``<queue>_queue_unstable_pct``: 100 or 0, from ``sim.stability.queue_trend``)."""
+    a, b = second_half(t0, t1)
+    first_day = int(v.edges[0])
+    lengths = np.diff(v.edges)[span]
+    out = {}
+    for key, q in QUEUES.items():
+        # The time average over the window from the exact monthly ones, weighted by month length.
+        out[f"{q.level}_mean"] = (v.means[f"{q.level}_mean"][:, span] * lengths).sum(axis=1) / lengths.sum()
+        out[f"{q.level}_midway"] = level_at(v.queues[q.level], np.array([float(a)]), v.reps)[:, 0]
+        daily = v.daily[q.level][:, a - first_day:b - first_day]
+        out[f"{key}_queue_unstable_pct"] = np.array([100.0 * queue_trend(d).unstable for d in daily])
+    return out
+
+
 def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, float, float]] | None = None,
                 views: LogViews | None = None) -> pd.DataFrame:
-    """Headline KPIs (``HEADLINE``) per replication over consecutive forecast months (default: all)."""
+    """Headline KPIs (``HEADLINE``) and the queue trend figures (``QUEUE_TREND``) per replication over
+    consecutive forecast months (default: all)."""
     v = views or log_views(df, cfg)
     months = months or v.months
     first = v.months.index(months[0])
@@ -250,6 +324,7 @@ def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, fl
     levels = {k: a[:, span] for k, a in v.levels.items()}
     wf = {k: a[:, span] for k, a in v.workforce.items()}
     per_child = changes_per_child(df, t0, t1).reindex(reps)
+    queues = queue_figures(v, t0, t1, span)
     contacts = df.loc[inside & (df["event"] == "contact_received"), "replication"].value_counts()
     referrals = df.loc[inside & (df["event"] == "referral_accepted"), "replication"].value_counts()
     rows = []
@@ -264,6 +339,8 @@ def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, fl
             "contacts": float(contacts.get(r, 0)),
             "referrals": float(referrals.get(r, 0)),
             "mash_within_1wd_pct": 100.0 * float((md <= MASH_DECISION_WD).mean()) if len(md) else np.nan,
+            "awaiting_mash_decision_end": float(levels["awaiting_mash_decision"][i, -1]),
+            "awaiting_mash_decision_mean": float(queues["awaiting_mash_decision_mean"][i]),
             "threshold_to_seen_median": _pct(w, 50),
             "threshold_to_seen_p90": _pct(w, 90),
             "threshold_to_seen_p95": _pct(w, 95),
@@ -272,6 +349,7 @@ def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, fl
             "seen_over_six_weeks": float((w > SIX_WEEKS_DAYS).sum()),
             "assessments_within_45wd_pct": 100.0 * float(within_statutory_assessment(ad).mean()) if len(ad) else np.nan,
             "waiting_for_allocation_end": float(levels["waiting_for_allocation"][i, -1]),
+            "waiting_for_allocation_mean": float(queues["waiting_for_allocation_mean"][i]),
             "caseload_per_fte_mean": float(np.nanmean(levels["caseload_per_fte"][i])),
             "changes_per_child": float(per_child.loc[r, "changes_per_child"]),
             "reallocations_per_child": float(per_child.loc[r, "reallocations_per_child"]),
@@ -281,6 +359,7 @@ def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, fl
             "leavers": float(wf["leavers"][i].sum()),
             "cost": cost,
             "cost_per_child_seen_10wd": cost / quick if quick else np.nan,
+            **{kpi: float(queues[kpi][i]) for kpi in QUEUE_TREND},
         })
     return pd.DataFrame(rows)
 
@@ -291,13 +370,48 @@ def horizon_summary(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
 
 
 def summary_from_window(per_rep: pd.DataFrame) -> pd.DataFrame:
-    """Headline KPIs summarised across replications, with the replication-count diagnostic."""
+    """Headline KPIs summarised across replications, with the replication-count diagnostic, then
+    the queue trend rows (``QUEUE_TREND``, when ``per_rep`` has them) and, on every row, the
+    unstable queues the figure depends on (``unstable_queue``)."""
     rows = []
-    for kpi, label in HEADLINE.items():
+    for kpi, label in {**HEADLINE, **{k: v for k, v in QUEUE_TREND.items() if k in per_rep}}.items():
         x = per_rep[kpi].to_numpy(float)
         s = spread(x)
         rows.append({"kpi": kpi, "label": label, **s, **precision(x[~np.isnan(x)])})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out["unstable_queue"] = unstable_queues(out)
+    return out
+
+
+def queue_rows(key: str) -> tuple[str, ...]:
+    """summary.csv rows about queue ``key`` itself or computed from what got through it."""
+    q = QUEUES[key]
+    return (*q.affects, f"{q.level}_end", f"{q.level}_mean", f"{q.level}_midway", f"{key}_queue_unstable_pct")
+
+
+def unstable(summary: pd.DataFrame) -> list[str]:
+    """The queues (``QUEUES`` keys) that grow without bound in a majority of replications."""
+    by_kpi = summary.set_index("kpi")["mean"]
+    return [key for key in QUEUES
+            if f"{key}_queue_unstable_pct" in by_kpi and unstable_overall(by_kpi[f"{key}_queue_unstable_pct"])]
+
+
+def unstable_queues(summary: pd.DataFrame) -> list[str]:
+    """Per summary row: the unstable queues its figure depends on, ';'-separated ("" if none)."""
+    bad = unstable(summary)
+    return [";".join(key for key in bad if kpi in queue_rows(key)) for kpi in summary["kpi"]]
+
+
+def queue_warnings(summary: pd.DataFrame) -> list[str]:
+    """One plain sentence per queue that grows without bound, with its rise over the second half."""
+    by_kpi = summary.set_index("kpi")["mean"]
+    out = []
+    for key in unstable(summary):
+        q = QUEUES[key]
+        rise = f"{q.items} rose from {by_kpi[f'{q.level}_midway']:,.0f} to {by_kpi[f'{q.level}_end']:,.0f}"
+        out.append(f"Warning: the {q.name} grows without bound over the second half of the forecast ({rise}): "
+                   f"{q.caveat}.")
+    return out
 
 
 # ---------------------------------------------------------------- are there enough replications?
@@ -358,17 +472,32 @@ def precision(x: np.ndarray) -> dict[str, float]:
 
 
 def precision_verdict(summary: pd.DataFrame, replications: int) -> str:
-    """One or two sentences: are there enough replications for the headline figures?"""
+    """One or two sentences: are there enough replications for the headline figures?
+
+    Figures computed from a queue that grows without bound (``unstable_queue``) are left out,
+    and the sentence says so: their means drift with the length of the run, so no number of
+    replications makes them precise estimates of anything.
+    """
     if replications < 2:
         return ("One replication: no confidence intervals. Run replications=10 or more to see how "
                 "precise the figures are.")
-    judged = summary[summary["kpi"].isin(PRECISION_KPIS) & summary["enough"].notna()]
+    candidates = summary[summary["kpi"].isin(PRECISION_KPIS)]
+    drifting = candidates.get("unstable_queue", pd.Series("", index=candidates.index)).fillna("") != ""
+    excluded, candidates = candidates[drifting], candidates[~drifting]
+    judged = candidates[candidates["enough"].notna()]
     short = judged[judged["enough"] == 0.0].sort_values("replications_needed", ascending=False)
     text = (f"Replications: {replications} give a 95% CI within 5% of the mean for {len(judged) - len(short)} "
             f"of {len(judged)} headline figures")
-    skipped = int(summary["kpi"].isin(PRECISION_KPIS).sum()) - len(judged)
+    notes = []
+    if len(excluded):
+        queues = [QUEUES[k].name for k in QUEUES if excluded["unstable_queue"].str.contains(k).any()]
+        notes.append(f"{len(excluded)} left out because the {' and the '.join(queues)} "
+                     f"grow{'s' if len(queues) == 1 else ''} without bound")
+    skipped = len(candidates) - len(judged)
     if skipped:
-        text += f" ({skipped} not judged: a mean of 0, or fewer than two replications with a value)"
+        notes.append(f"{skipped} not judged: a mean of 0, or fewer than two replications with a value")
+    if notes:
+        text += f" ({'; '.join(notes)})"
     if short.empty:
         return text + "."
     worst = short.iloc[0]

@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from .config import RunConfig, horizon_end, to_plain
-from .forecast import forecast_from_monthly, precision_verdict, summary_from_window
+from .forecast import HEADLINE, forecast_from_monthly, precision_verdict, queue_warnings, summary_from_window
 from .parts import WorkFolder
 from .runner import ReplicationKPIs, gather
 
@@ -138,7 +138,9 @@ def write_comparison(cfgs: dict[str, RunConfig], folder: WorkFolder, results: di
 
 
 def print_summary(summary: pd.DataFrame, cfg: RunConfig, where: Path) -> None:
-    """A short table of the headline figures on the terminal."""
+    """A short table of the headline figures on the terminal, a warning for each queue that grows
+    without bound (the trend rows of summary.csv say which; they are not in the table), and
+    the replication verdict."""
     from rich.console import Console
     from rich.table import Table
 
@@ -150,13 +152,15 @@ def print_summary(summary: pd.DataFrame, cfg: RunConfig, where: Path) -> None:
     table.add_column("mean", justify="right")
     if ranged:
         table.add_column("10th-90th pct", justify="right")
-    for row in summary.itertuples():
+    for row in summary[summary["kpi"].isin(HEADLINE)].itertuples():
         cells = [row.label, fmt_number(row.mean)]
         if ranged:
             cells.append(f"{fmt_number(row.p10)} - {fmt_number(row.p90)}")
         table.add_row(*cells)
     console = Console(file=sys.stdout, width=110)
     console.print(table)
+    for warning in queue_warnings(summary):
+        console.print(warning)
     console.print(precision_verdict(summary, cfg.replications))
     console.print(f"Results: {where}")
 

@@ -1,7 +1,9 @@
 """Levels at an instant (children waiting, open cases, caseloads) from start/end intervals.
 
 A level at time m is the number of intervals with start <= m < end, computed per
-replication as (#starts <= m) - (#ends <= m) on sorted arrays.
+replication as (#starts <= m) - (#ends <= m) on sorted arrays.  Its time average over a
+period is exact too: the integral of the step function over the period (``level_integral``)
+divided by the period's length.
 """
 from __future__ import annotations
 
@@ -34,6 +36,59 @@ def level_at(intervals: pd.DataFrame, at: np.ndarray, replications, weight: str 
         out[r_i] = (cum_s[np.searchsorted(start[s_order], at, side="right")]
                     - cum_e[np.searchsorted(end[e_order], at, side="right")])
     return out
+
+
+def level_integral(intervals: pd.DataFrame, at: np.ndarray, replications, weight: str | None = None) -> np.ndarray:
+    """Array [replication x instant] of the integral of the level from the first start to each instant.
+
+    The level is a step function: it changes only at starts (up by the weight) and ends (down).
+    Between consecutive change points it is constant, so its integral up to each change point
+    is a running sum of level x gap, every term >= 0 (well conditioned: a stretch at level 0
+    adds exactly 0), and up to an instant m after change point k it is that sum plus
+    level_k x (m - t_k).  No sampling: exact up to floating-point rounding.
+    """
+    at = np.asarray(at, float)
+    out = np.zeros((len(replications), len(at)))
+    groups = dict(tuple(intervals.groupby("replication"))) if len(intervals) else {}
+    for r_i, r in enumerate(replications):
+        g = groups.get(r)
+        if g is None:
+            continue
+        w = g[weight].to_numpy(float) if weight else np.ones(len(g))
+        end = g["end"].to_numpy(float)
+        closed = ~np.isnan(end)  # an open interval never ends: the level keeps its weight
+        times = np.concatenate([g["start"].to_numpy(float), end[closed]])
+        steps = np.concatenate([w, -w[closed]])
+        order = np.argsort(times, kind="stable")
+        times, level = times[order], np.cumsum(steps[order])
+        area = np.concatenate([[0.0], np.cumsum(level[:-1] * np.diff(times))])
+        k = np.searchsorted(times, at, side="right") - 1
+        after = k >= 0
+        out[r_i, after] = area[k[after]] + level[k[after]] * (at[after] - times[k[after]])
+    return out
+
+
+def mean_level(intervals: pd.DataFrame, edges: np.ndarray, replications, weight: str | None = None) -> np.ndarray:
+    """Array [replication x period] of the time-averaged level over each period [edges[i], edges[i+1]):
+    the integral of the level over the period divided by its length."""
+    edges = np.asarray(edges, float)
+    integral = level_integral(intervals, edges, replications, weight)
+    return np.diff(integral, axis=1) / np.diff(edges)
+
+
+def awaiting_mash_decision(df: pd.DataFrame) -> pd.DataFrame:
+    """Intervals during which a contact awaited its MASH decision: from ``contact_received`` to
+    its ``mash_decided`` (end NaN: still undecided at the end of the log).  The wait for consent
+    and the screening itself count: the contact is in the MASH, undecided, all that time."""
+    received = of(df, "contact_received").rename(columns={"t": "start"})
+    decided = of(df, "mash_decided").rename(columns={"t": "end"})
+    return received.merge(decided, on=KEYS, how="left")[["replication", "case_id", "start", "end"]]
+
+
+def queue_intervals(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The two front-door backlogs as intervals: contacts awaiting a MASH decision, and
+    children waiting for a social worker (named as their month-end KPIs)."""
+    return {"awaiting_mash_decision": awaiting_mash_decision(df), "waiting_for_allocation": awaiting_allocation(df)}
 
 
 def awaiting_allocation(df: pd.DataFrame) -> pd.DataFrame:
@@ -78,14 +133,23 @@ def case_holding_fte(df: pd.DataFrame) -> pd.DataFrame:
     return out[["replication", "worker_id", "start", "end", "fte"]]
 
 
-def month_end_levels(df: pd.DataFrame, at: np.ndarray, replications) -> dict[str, np.ndarray]:
-    """Children waiting for allocation, open cases and caseload per FTE at each instant in ``at``."""
+def month_end_levels(df: pd.DataFrame, at: np.ndarray, replications,
+                     queues: dict[str, pd.DataFrame] | None = None) -> dict[str, np.ndarray]:
+    """Contacts awaiting a MASH decision, children waiting for allocation, open cases and caseload
+    per FTE at each instant in ``at`` (``queues``: ``queue_intervals(df)``, if already computed)."""
+    queues = queues or queue_intervals(df)
     fte = level_at(case_holding_fte(df), at, replications, weight="fte")
     held = level_at(held_cases(df), at, replications)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_fte = np.where(fte > 0, held / fte, np.nan)
     return {
-        "waiting_for_allocation": level_at(awaiting_allocation(df), at, replications),
+        "awaiting_mash_decision": level_at(queues["awaiting_mash_decision"], at, replications),
+        "waiting_for_allocation": level_at(queues["waiting_for_allocation"], at, replications),
         "open_cases": level_at(open_cases(df), at, replications),
         "caseload_per_fte": per_fte,
     }
+
+
+def period_mean_levels(queues: dict[str, pd.DataFrame], edges: np.ndarray, replications) -> dict[str, np.ndarray]:
+    """Time-averaged backlogs over each period [edges[i], edges[i+1]), keyed ``<queue>_mean``."""
+    return {f"{name}_mean": mean_level(iv, edges, replications) for name, iv in queues.items()}
