@@ -354,8 +354,13 @@ def _number(key: str, v, low: float, high: float, low_open: bool = False, what: 
     """``low <= v <= high`` (``low < v`` if ``low_open``), else a ``ConfigError`` saying so."""
     if _finite(v) and (v > low if low_open else v >= low) and v <= high:
         return
-    above = f"above {low:g}" if low_open else f"at least {low:g}"
-    raise ConfigError(key, f"is {v} but must be {what} {above} and at most {high:,g}")
+    above = f"above {_plain(low)}" if low_open else f"at least {_plain(low)}"
+    raise ConfigError(key, f"is {v} but must be {what} {above} and at most {_plain(high)}")
+
+
+def _plain(x: float) -> str:
+    """A bound as people write it: 1,000,000 rather than 1e+06."""
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:,}"
 
 
 def _whole(key: str, v, low: int, high: int) -> None:

@@ -131,7 +131,7 @@ ROWS = [
     ("date-horizon-past-2100", ["start_date=2090-01-01", "horizon_months=600"], {}, ["horizon_months", "after 2100-12-31"]),
     ("horizon-huge", ["horizon_months=1000000"], {}, ["horizon_months", "1 to 600"]),
     ("warmup-huge", ["warmup_months=100000"], {}, ["warmup_months", "0 to 120"]),
-    ("contacts-huge", ["service.demand.contacts_per_year=1e12"], {}, ["contacts_per_year", "at most 1e+06"]),
+    ("contacts-huge", ["service.demand.contacts_per_year=1e12"], {}, ["contacts_per_year", "at most 1,000,000"]),
     ("contacts-per-replication", ["service.demand.contacts_per_year=900000", "horizon_months=60"], {},
      ["contacts per replication"]),
     ("contacts-per-run", ["service.demand.contacts_per_year=100000", "replications=9000", "horizon_months=12"], {},

@@ -88,8 +88,30 @@ def unknown_key(path: KeyPath, owner: type) -> str:
     keys = allowed_keys(owner)
     parent = dotted(path[:-1])
     where = f" under '{parent}'" if parent else ""
-    return (f"Unknown config key '{dotted(path)}'{did_you_mean(str(path[-1]), keys)}; allowed keys{where} are "
-            f"{listing(keys)}")
+    hint = did_you_mean(str(path[-1]), keys) or _elsewhere(str(path[-1]), owner)
+    return f"Unknown config key '{dotted(path)}'{hint}; allowed keys{where} are {listing(keys)}"
+
+
+def _elsewhere(name: str, owner: type) -> str:
+    """``"; did you mean 'service.demand.contacts_per_year'"`` when ``name`` is a key deeper down."""
+    paths = [p for p in _key_paths(owner) if p.rsplit(".", 1)[-1] == name]
+    return f"; did you mean '{paths[0]}'" if len(paths) == 1 else ""
+
+
+@lru_cache(maxsize=None)
+def _key_paths(schema: type, prefix: str = "") -> tuple[str, ...]:
+    """Every key path below ``schema`` (list items written as position 0)."""
+    out: list[str] = []
+    for name, t in _hints(schema).items():
+        t, _ = _optional(t)
+        here = f"{prefix}{name}"
+        out.append(here)
+        item = _list_item(t)
+        if item is not None and is_dataclass(item):
+            out.extend(_key_paths(item, f"{here}.0."))
+        elif is_dataclass(t):
+            out.extend(_key_paths(t, f"{here}."))
+    return tuple(out)
 
 
 def check_references(value: Any, path: KeyPath, where: Where) -> None:
