@@ -15,17 +15,21 @@ from .frame import of
 KEYS = ["replication", "case_id"]
 
 
+def _by_replication(intervals: pd.DataFrame, replications):
+    """(row, that replication's intervals) for each replication, in order, that has any."""
+    groups = dict(tuple(intervals.groupby("replication"))) if len(intervals) else {}
+    for r_i, r in enumerate(replications):
+        if r in groups:
+            yield r_i, groups[r]
+
+
 def level_at(intervals: pd.DataFrame, at: np.ndarray, replications, weight: str | None = None) -> np.ndarray:
     """Array [replication x instant] of how many (or how much ``weight``) intervals cover each instant.
 
     ``intervals`` has columns replication, start, end (end NaN = still open).
     """
     out = np.zeros((len(replications), len(at)))
-    groups = dict(tuple(intervals.groupby("replication"))) if len(intervals) else {}
-    for r_i, r in enumerate(replications):
-        g = groups.get(r)
-        if g is None:
-            continue
+    for r_i, g in _by_replication(intervals, replications):
         w = g[weight].to_numpy() if weight else np.ones(len(g))
         start = g["start"].to_numpy()
         end = np.nan_to_num(g["end"].to_numpy(), nan=np.inf)
@@ -49,11 +53,7 @@ def level_integral(intervals: pd.DataFrame, at: np.ndarray, replications, weight
     """
     at = np.asarray(at, float)
     out = np.zeros((len(replications), len(at)))
-    groups = dict(tuple(intervals.groupby("replication"))) if len(intervals) else {}
-    for r_i, r in enumerate(replications):
-        g = groups.get(r)
-        if g is None:
-            continue
+    for r_i, g in _by_replication(intervals, replications):
         w = g[weight].to_numpy(float) if weight else np.ones(len(g))
         end = g["end"].to_numpy(float)
         closed = ~np.isnan(end)  # an open interval never ends: the level keeps its weight
