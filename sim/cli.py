@@ -68,7 +68,7 @@ def ending(e: BaseException) -> int | None:
     if stop is not None or isinstance(e, KeyboardInterrupt):
         # A signal can surface as another error raised where it struck: the signal wins.
         stop = stop or signals.Interrupted()
-        _say(f"interrupted by {stop.what}; nothing was written")
+        _say(f"interrupted by {stop.what}; nothing was written.")
         return stop.exit_status
     from .config import ConfigError
     from .inputs import InputError

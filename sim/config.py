@@ -465,14 +465,11 @@ def _check_run(cfg: RunConfig) -> None:
     if cfg.end_date is not None:
         if parse_date("end_date", cfg.end_date) <= start:
             raise ConfigError("end_date", f"is {cfg.end_date}, which is not after start_date {cfg.start_date}")
-        if (parse_date("end_date", cfg.end_date) - start).days > MAX_HORIZON_MONTHS * 31:
+        if parse_date("end_date", cfg.end_date) > add_months(start, MAX_HORIZON_MONTHS):
             raise ConfigError("end_date", f"is {cfg.end_date}, more than {MAX_HORIZON_MONTHS} months after start_date")
     elif add_months(start, cfg.horizon_months) > LAST_DATE:
         raise ConfigError("horizon_months", f"is {cfg.horizon_months}, which from start_date {cfg.start_date} ends "
                                             f"after {LAST_DATE}")
-    if add_months(start, -cfg.warmup_months) < dt.date(FIRST_DATE.year - 10, 1, 1):
-        raise ConfigError("warmup_months", f"is {cfg.warmup_months}, which from start_date {cfg.start_date} starts "
-                                           f"before {FIRST_DATE.year - 10}")
 
 
 def simulated_years(cfg: RunConfig) -> float:

@@ -12,14 +12,14 @@ import os
 import signal
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Callable, Sequence
 
 from . import signals
 from .config import ConfigError, RunConfig
 
 Job = tuple
-OnResult = Callable[[Job, Any], None]
+OnResult = Callable[[Job, Any], Any]  # may return follow-up jobs (run_on_processes)
 DASK_CONNECT_SECONDS = 20
 STOP_SECONDS = 10  # a worker ended with SIGTERM gets this long before SIGKILL
 
@@ -52,8 +52,10 @@ def _on_processes(cfg: RunConfig, fn: Callable[..., Any], jobs: Sequence[Job], o
 def run_on_processes(count: int, fn: Callable[..., Any], jobs: Sequence[Job], on_result: OnResult) -> None:
     """``fn(*job)`` for every job on ``count`` fresh local processes; results as they finish.
 
-    The workers start with the stop signals blocked (so none is cut short while it starts) and
-    then ignore Ctrl-C: caseflow alone handles it, ending them (``sim.signals``).
+    ``on_result`` may return further jobs, which are submitted at once (a chain of jobs that
+    must run one after another).  The workers start with the stop signals blocked (so none is
+    cut short while it starts) and then ignore Ctrl-C: caseflow alone handles it, ending them
+    (``sim.signals``).
     """
     # "spawn": fresh interpreters, safe beside the progress bar's thread (fork is not).
     context = multiprocessing.get_context("spawn")
@@ -61,9 +63,14 @@ def run_on_processes(count: int, fn: Callable[..., Any], jobs: Sequence[Job], on
                                initargs=(os.getpid(),))
     try:
         with signals.blocked():  # the workers start inside submit()
-            futures = {pool.submit(fn, *job): job for job in jobs}
-        for future in as_completed(futures):
-            on_result(futures[future], future.result())
+            pending = {pool.submit(fn, *job): job for job in jobs}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                job = pending.pop(future)
+                for follow in on_result(job, future.result()) or ():
+                    with signals.blocked():
+                        pending[pool.submit(fn, *follow)] = follow
     except BaseException:
         _stop(pool)
         raise

@@ -115,6 +115,8 @@ ROWS = [
     ("sweep-glob-on-a-key", ["-m", "seed=glob(*)"], {}, ["glob"]),
     ("sweep-bad-run-named", ["-m", "seed=1,abc"], {}, ["seed", "whole number"]),
     ("option-unknown", ["--frobnicate"], {}, ["--frobnicate", "not known"]),
+    ("option-with-a-value", ["--version=1"], {}, ["--version", "takes no value"]),
+    ("launcher-without-m", ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"], {}, ["add -m"]),
     ("option-near-miss", ["--hepl"], {}, ["did you mean '--help'"]),
     ("option-cfg-bogus", ["--cfg", "bogus"], {}, ["--cfg", "'job'"]),
     ("option-cfg-hydra", ["--cfg", "hydra"], {}, ["'job'"]),
@@ -191,6 +193,7 @@ ROWS = [
     ("compare-resolver", ["compare", "baseline_2022", "permanent_posts", "seed=${oc.env:HOME}"], {}, ["resolver"]),
     ("compare-results-dir-file", ["compare", "baseline_2022", "permanent_posts", "horizon_months=48", "results_dir=afile"],
      {"afile": "x\n"}, ["results_dir", "is a file"]),
+    ("compare-sweep", ["compare", "baseline_2022", "permanent_posts", "seed=1,2"], {}, ["one value per setting"]),
     ("compare-scenario-setting", ["compare", "baseline_2022", "default", "scenario=x"], {}, ["set by the names"]),
     ("compare-different-months", ["compare", "baseline_2022", "default"], {}, ["must cover the same months"]),
     ("compare-unknown-scenario", ["compare", "baseline_2022", "nope"], {}, ["Scenario 'nope' not found"]),
@@ -214,6 +217,17 @@ def test_bad_input_is_refused_in_one_sentence_with_nothing_written(name, argv, f
         assert w in message, message
     assert "SECRET-HOME" not in message
     assert not (tmp_path / PWNED).exists()
+
+
+def test_a_problem_caused_on_the_command_line_is_not_blamed_on_a_file(tmp_path, capsys):
+    """funding=temporary on the command line leaves the group without an until date: the message
+    must not point at the service file's line, which did nothing wrong."""
+    message = refused(["service.workforce.mash.groups.0.funding=temporary"], tmp_path, capsys)
+    assert "service.workforce.mash.groups.0.until" in message and "service file" not in message
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "mine.yaml").write_text("service:\n  demand:\n    contacts_per_year: -3\n")
+    message = refused(["scenario=mine", "seed=4"], tmp_path, capsys)
+    assert "In scenario file scenarios/mine.yaml, line 3" in message
 
 
 def test_the_table_covers_at_least_sixty_inputs():
@@ -271,11 +285,29 @@ def test_git_settings_in_the_environment_do_not_run_commands_when_the_commit_is_
     assert os.environ["GIT_CONFIG_COUNT"] == "1"
 
 
-@pytest.mark.parametrize("key,value", [("scheduler", "tcp://203.0.113.9:8786"), ("executor", "dask"),
-                                       ("workers", 64), ("results_dir", "/tmp/elsewhere"), ("flush_events", 5000)])
-def test_a_scenario_file_may_not_choose_how_or_where_a_run_goes(key, value, tmp_path, capsys):
-    """A shared scenario file cannot send outputs elsewhere or the run to another machine."""
+@pytest.mark.parametrize("key,value", [("scheduler", "tcp://203.0.113.9:8786"), ("results_dir", "/tmp/elsewhere"),
+                                       ("results_dir", "../../elsewhere"), ("results_dir", "~/elsewhere")])
+def test_a_scenario_file_may_not_choose_where_a_run_goes(key, value, tmp_path, capsys):
+    """A shared scenario file cannot send the run to another machine or its outputs outside the
+    working folder."""
     (tmp_path / "scenarios").mkdir()
     (tmp_path / "scenarios" / "shared.yaml").write_text(f"seed: 3\n{key}: {value}\n")
     message = refused(["scenario=shared"], tmp_path, capsys)
     assert "shared.yaml, line 2" in message and f"'{key}'" in message and "command line" in message
+
+
+def test_a_saved_config_yaml_is_a_scenario_file_that_reruns_the_run(tmp_path, monkeypatch, capsys):
+    """config.yaml from a run folder, copied into scenarios/, composes to the same configuration."""
+    import yaml
+
+    from sim.config import to_plain
+    from sim.settings import compose_config
+
+    monkeypatch.chdir(tmp_path)
+    cfg = compose_config(["scenario=baseline_2022", "seed=9", "horizon_months=2", "executor=serial"])
+    saved = to_plain(cfg)
+    saved["scenario"]["name"] = "rerun"
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "rerun.yaml").write_text(yaml.safe_dump(saved, sort_keys=False))
+    again = to_plain(compose_config(["scenario=rerun"]))
+    assert again == saved

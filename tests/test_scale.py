@@ -233,3 +233,19 @@ def test_caseflow_on_a_local_dask_cluster_publishes_the_serial_run(tmp_path, mon
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["executor"] == "dask" and manifest["replications_resumed"] == 0
     assert pq.read_table(out / "events.parquet").equals(run_replications(_cfg(*args, "executor=serial")))
+
+
+def test_stopped_after_the_run_is_written_it_says_so_and_keeps_the_folder(tmp_path, capsys):
+    """A signal while the summary prints (after publishing) must not claim nothing was written."""
+    from sim.commands.run_folder import working_in
+
+    folder = WorkFolder(tmp_path / "default", "k")
+    with pytest.raises(SystemExit) as ended:
+        with working_in(folder, 1):
+            (folder.path / "forecast.csv").write_text("x\n")
+            folder.publish("2026-01-01_00-00-00")
+            raise KeyboardInterrupt
+    assert ended.value.code == 130
+    err = capsys.readouterr().err
+    assert "after the run was written: Results:" in err and "2026-01-01_00-00-00" in err
+    assert (tmp_path / "default" / "2026-01-01_00-00-00" / "forecast.csv").is_file()

@@ -12,6 +12,7 @@ from ..inputs import InputError
 from ..inputs.compose import Composed, compose_job
 from ..inputs.errors import shown
 from ..inputs.folders import check_name, check_results_dir
+from ..inputs.overrides import parse_setting
 from ..parts import WorkFolder, results_key
 from ..report import fmt_number, fmt_signed, write_comparison
 from ..runner import gather, run_to_folder
@@ -50,6 +51,11 @@ def main(argv: Sequence[str]) -> None:
         raise InputError(f"caseflow compare was given {len(names)} scenarios but compares at most {MAX_SCENARIOS}")
     for name in names:
         check_name(name, "scenario")
+    for o in overrides:
+        setting = parse_setting(o)
+        if setting.is_sweep or setting.kind in ("launcher", "n_jobs"):
+            raise InputError(f"The setting '{shown(o)}' asks for a sweep, but caseflow compare takes one value per "
+                             "setting: run caseflow compare once for each value")
     if any(o.split("=", 1)[0].lstrip("+~") == "scenario" for o in overrides):
         raise InputError("Config key 'scenario' is set by the names given to caseflow compare: remove scenario=...")
     jobs: dict[str, Composed] = {}
@@ -101,8 +107,8 @@ def _run(cfgs: dict[str, RunConfig], provenance: dict) -> None:
         markdown = comparison_markdown(table, title)
         with signals.deferred():
             where = write_comparison(cfgs, folder, results, table, markdown, started, provenance)
-    _print_comparison(table, title)
-    print(f"Results: {where}")
+        _print_comparison(table, title)
+        print(f"Results: {where}")
 
 
 def _print_comparison(table, title: str) -> None:

@@ -9,7 +9,7 @@ USAGE = """caseflow {version}: forecast how long children wait at a children's s
 
 usage:
   caseflow [key=value ...]                 one forecast, e.g. caseflow scenario=baseline_2022 replications=20 seed=7
-  caseflow -m key=a,b [key=value ...]      a sweep: one forecast per combination (seed=range(1,5), scenario='glob(*)')
+  caseflow -m key=a,b [key=value ...]      a sweep: one forecast per combination ('seed=range(1,5)', 'scenario=glob(*)')
   caseflow -m hydra/launcher=joblib hydra.launcher.n_jobs=N key=a,b ...   the same, N forecasts at a time
   caseflow compare A B [C ...] [key=value ...]   scenarios side by side (caseflow compare --help)
   caseflow --cfg job [key=value ...]       print the configuration a run would use, run nothing

@@ -34,6 +34,9 @@ def main(cmd: CommandLine, typed: list[str]) -> None:
     """Compose every run, check where they write, then run them (or print them, ``--cfg job``)."""
     settings = runs(cmd)
     n_jobs = cmd.n_jobs()
+    launcher = [s for s in cmd.parsed() if s.kind in ("launcher", "n_jobs")]
+    if launcher and not cmd.multirun:
+        raise InputError(f"The setting '{launcher[0].typed}' chooses how a sweep runs: add -m to run a sweep")
     jobs = []
     for k, job in enumerate(settings):
         try:
@@ -70,8 +73,8 @@ def run_forecast(job: Composed, command: list[str], quiet: bool = False) -> tupl
             results = run_to_folder(cfg, folder, progress=lambda k: bars.advance(task))
         with signals.deferred():
             where, summary = write_run(cfg, folder, results, started, {"command": command, **job.record()})
-    if not quiet:
-        print_summary(summary, cfg, where)
+        if not quiet:  # still inside: stopped while printing, it says the run was written, and where
+            print_summary(summary, cfg, where)
     return where, summary
 
 
@@ -105,8 +108,7 @@ def run_sweep(jobs: list[Composed], n_jobs: int, command: list[str]) -> None:
     else:
         for group in groups:
             for k in group:
-                print(f"caseflow: run {k + 1} of {len(jobs)}: {' '.join(jobs[k].settings) or 'no settings'}",
-                      file=sys.stderr)
+                print(f"Run {k + 1} of {len(jobs)}: {' '.join(jobs[k].settings) or 'no settings'}")
                 done[k], _ = run_forecast(jobs[k], command)
     for k, original in sorted(same.items()):
         print(f"Run {k + 1} ({' '.join(jobs[k].settings)}) is the same as run {original + 1}: it shares its "
@@ -115,32 +117,33 @@ def run_sweep(jobs: list[Composed], n_jobs: int, command: list[str]) -> None:
 
 def _in_parallel(jobs: list[Composed], groups: list[list[int]], parallel: int, command: list[str],
                  done: dict[int, Path]) -> None:
+    """The runs on ``parallel`` local processes, one run a task; the runs of a group (which share a
+    work folder) one after another, each started when the one before it has finished."""
     from ..executors import run_on_processes
 
     cores = os.cpu_count() or 1
-    tasks = []
-    for group in groups:
-        # Each run's own replications share the cores with the other runs going at once.
-        share = [dataclasses.replace(jobs[k], cfg=_with_workers(jobs[k].cfg, max(1, cores // parallel)))
-                 for k in group]
-        tasks.append((group, share, command))
+    # Each run's own replications share the cores with the other runs going at once.
+    share = {k: dataclasses.replace(jobs[k], cfg=_with_workers(jobs[k].cfg, max(1, cores // parallel)))
+             for group in groups for k in group}
+    after = {group[i]: group[i + 1] for group in groups for i in range(len(group) - 1)}
     with progress_bars() as bars:
         task = bars.add_task("sweep: runs", total=sum(len(g) for g in groups))
 
-        def finished(_task, results) -> None:
-            for k, where, summary in results:
-                done[k] = where
-                print(f"Run {k + 1} of {len(jobs)}: {' '.join(jobs[k].settings) or 'no settings'}")
-                print_summary(summary, jobs[k].cfg, where)
-                bars.advance(task)
+        def finished(_job, result) -> list[tuple]:
+            k, where, summary = result
+            done[k] = where
+            print(f"Run {k + 1} of {len(jobs)}: {' '.join(jobs[k].settings) or 'no settings'}")
+            print_summary(summary, jobs[k].cfg, where)
+            bars.advance(task)
+            return [(after[k], share[after[k]], command)] if k in after else []
 
         try:
-            run_on_processes(parallel, _sweep_group, tasks, finished)
+            run_on_processes(parallel, _sweep_run, [(g[0], share[g[0]], command) for g in groups], finished)
         except KeyboardInterrupt:
             stop = signals.interruption() or signals.Interrupted()
-            print(f"caseflow: interrupted by {stop.what}; {len(done)} of {len(jobs)} runs were finished and "
-                  "written; the others keep the replications they finished: run the same command again to resume.",
-                  file=sys.stderr)
+            print(f"caseflow: interrupted by {stop.what}; {len(done)} of {len(jobs)} runs were finished and written "
+                  "(listed above); the others keep the replications they finished: the same command run again "
+                  "resumes them (and runs the finished ones again).", file=sys.stderr)
             raise SystemExit(stop.exit_status) from None
 
 
@@ -150,20 +153,20 @@ def _with_workers(cfg, workers: int):
     return cfg
 
 
-def _sweep_group(indices: list[int], jobs: list[Composed], command: list[str]) -> list[tuple[int, Path, object]]:
-    """In a worker process: the runs of one group, one after another, quietly.
+def _sweep_run(k: int, job: Composed, command: list[str]) -> tuple[int, Path, object]:
+    """In a worker process: one run of a sweep, quietly.
 
     Ended with SIGTERM by the sweep (after Ctrl-C), it keeps whole parts, removes temporary
-    files and the lock, and exits at once.
+    files and the lock, and exits at once.  Between runs the worker keeps SIGTERM's default
+    (it simply ends), so an idle worker prints nothing.
     """
-    signals.install((signal.SIGTERM,))
-    out = []
+    replaced = signals.install((signal.SIGTERM,))
     try:
-        for k, job in zip(indices, jobs):
-            where, summary = run_forecast(job, command, quiet=True)
-            out.append((k, where, summary))
+        where, summary = run_forecast(job, command, quiet=True)
     except SystemExit as e:
         os._exit(e.code if isinstance(e.code, int) else 1)
     except KeyboardInterrupt:
         os._exit((signals.interruption() or signals.Interrupted()).exit_status)
-    return out
+    finally:
+        signals.restore(replaced)
+    return k, where, summary

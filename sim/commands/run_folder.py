@@ -47,11 +47,11 @@ def working_in(folder: WorkFolder, replications: int, labels: Sequence[str | Non
 def stopped_line(stop: signals.Interrupted, folder: WorkFolder, kept: int, total: int) -> str:
     """One line: what stopped the run and what it kept."""
     if folder.published is not None:
-        return f"interrupted by {stop.what} after the run was written: Results: {folder.published}"
+        return f"interrupted by {stop.what} after the run was written: Results: {folder.published}."
     if kept:
         return (f"interrupted by {stop.what}; {kept} of {total} replications are kept in {folder.path}: run the same "
-                "command again to resume")
-    return f"interrupted by {stop.what}; no partial results were kept"
+                "command again to resume.")
+    return f"interrupted by {stop.what}; no partial results were kept."
 
 
 def say_resuming(folder: WorkFolder, replications: int, labels: Sequence[str | None] = (None,)) -> None:

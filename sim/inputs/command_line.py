@@ -69,6 +69,8 @@ def read(argv: list[str]) -> CommandLine:
             cmd.settings.append(a)
             continue
         name, eq, value = a.partition("=")
+        if eq and name in ("-m", "--multirun", "--resolve", "--help", "-h", "--version"):
+            raise InputError(f"The option {name} takes no value (write {name} alone)")
         if name in ("-m", "--multirun") and not eq:
             cmd.multirun = True
         elif name in ("--cfg", "-c"):

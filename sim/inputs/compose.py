@@ -24,12 +24,9 @@ from .yaml_files import Document, parse, read_text
 from ..config import ConfigError, RunConfig, ServiceConfig, validate
 
 _DEFAULTS_RULE = "a list of '- service: NAME' and '- scenario: NAME'"
-# How and where a run goes is the choice of whoever runs it, not of a file shared with them: a
-# scenario may not send outputs elsewhere or run on another machine, and no file may name a
-# Dask scheduler (caseflow would send it work and trust what comes back).
-COMMAND_LINE_ONLY = {"scheduler": "a Dask scheduler address is given on the command line only"}
-NOT_IN_SCENARIOS = {k: "how and where to run is set on the command line (or in configs/config.yaml), not in a "
-                       "scenario file" for k in ("executor", "workers", "results_dir", "flush_events")}
+# How and where a run goes is the choice of whoever runs it, not of a file shared with them: no
+# file may name a Dask scheduler (caseflow would send it work and trust what comes back), and a
+# scenario's results_dir must stay inside the folder caseflow is run from.
 
 
 @dataclass
@@ -88,15 +85,23 @@ def _config_file() -> tuple[Source, dict[str, str], dict[str, Any]]:
         (group, name), = entry.items()
         choices[group] = str(name)
     values = {k: v for k, v in data.items() if k != "defaults"}
-    _refuse_keys(values, COMMAND_LINE_ONLY, where)
+    _check_run_place(values, where, scenario=False)
     check_tree(values, RunConfig, (), where)
     return source, choices, values
 
 
-def _refuse_keys(data: dict, refused: dict[str, str], where) -> None:
-    for key in data:
-        if key in refused:
-            raise InputError(f"{where((key,))}Config key '{key}' may not be set in this file: {refused[key]}")
+def _check_run_place(data: dict, where, scenario: bool) -> None:
+    """No file names a Dask scheduler; a scenario's results_dir stays inside the working folder."""
+    if data.get("scheduler") is not None:
+        raise InputError(f"{where(('scheduler',))}Config key 'scheduler' may not be set in a file: a Dask "
+                         "scheduler address is given on the command line only")
+    results_dir = data.get("results_dir")
+    if scenario and results_dir is not None:
+        parts = Path(str(results_dir)).parts
+        if not parts or Path(str(results_dir)).is_absolute() or ".." in parts or str(results_dir).startswith("~"):
+            raise InputError(f"{where(('results_dir',))}Config key 'results_dir' is '{str(results_dir)[:60]}' but in a "
+                             "scenario file it must be a folder inside the working folder (such as results); "
+                             "give any other folder on the command line")
 
 
 def compose_job(typed: Sequence[str] = ()) -> Composed:
@@ -119,7 +124,7 @@ def compose_job(typed: Sequence[str] = ()) -> Composed:
     check_tree(service.doc.data, ServiceConfig, ("service",), _where(service, ("service",)))
     scenario = _read("scenario", choices["scenario"], scenario_path(choices["scenario"]))
     if isinstance(scenario.doc.data, dict):
-        _refuse_keys(scenario.doc.data, {**COMMAND_LINE_ONLY, **NOT_IN_SCENARIOS}, _where(scenario))
+        _check_run_place(scenario.doc.data, _where(scenario), scenario=True)
     check_tree(scenario.doc.data, RunConfig, (), _where(scenario))
     keys = [s for s in settings if s.kind == "key"]
     sources = {"config": config, "service": service, "scenario": scenario}
@@ -216,9 +221,11 @@ def _provenance(key: str, keys: list[Setting], sources: dict[str, Source]) -> st
     path = tuple(int(p) if p.isdigit() else p for p in key.split("."))
 
     def related(other: str) -> bool:
+        # The same key, one inside the other, or a neighbour in the same record (funding=temporary
+        # set on the command line makes the record's missing until the command line's doing).
         a = tuple(int(p) if p.isdigit() else p for p in other.split("."))
         n = min(len(a), len(path))
-        return a[:n] == path[:n]
+        return a[:n] == path[:n] or (len(a) == len(path) and a[:-1] == path[:-1])
 
     if any(related(s.key) for s in keys):
         return ""

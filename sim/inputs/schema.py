@@ -23,6 +23,8 @@ Where = Callable[[KeyPath], str]  # "" for the command line, "In <file>, line L,
 # ${a.b.c}: a reference to another caseflow setting (OmegaConf node interpolation).  Anything
 # else inside ${...} is a resolver call (oc.env, now, hydra, ...): refused.
 _REFERENCE = re.compile(r"\$\{\s*([A-Za-z_]\w*(?:\.\w+)*)\s*\}")
+_RECORDS = {"FundingAction": "funding actions (each a mapping: - date: ..., action: ...)",
+            "WorkerGroup": "worker groups (each a mapping: - count: ..., kind: ...)"}
 NOT_SETTINGS = {
     "hydra": "Hydra's own settings are not accepted in caseflow's inputs (they could run code or move outputs)",
     "_target_": "'_target_' is not allowed: caseflow's inputs hold values, never code to run",
@@ -171,7 +173,7 @@ def check_tree(value: Any, t: Any, path: KeyPath, where: Where) -> None:
     item = _list_item(t)
     if item is not None:
         if not isinstance(value, list):
-            what = "funding actions (each a mapping: - date: ..., action: ...)" if key == "service.funding" else "values"
+            what = _RECORDS.get(getattr(item, "__name__", ""), "values")
             raise InputError(f"{where(path)}Config key '{key}' must be a list of {what}, not {_kind(value)}")
         for i, v in enumerate(value):
             check_tree(v, item, (*path, i), where)
