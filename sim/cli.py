@@ -33,7 +33,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise
         raise SystemExit(status) from None
     finally:
-        signals.restore(replaced)
+        if argv is None:  # the command itself: it has ended, and a late signal changes nothing
+            signals.settle()
+        else:  # called from Python (a test, a notebook): give back the caller's handlers
+            signals.restore(replaced)
 
 
 def _dispatch(argv: list[str]) -> None:

@@ -334,6 +334,9 @@ MAX_POSTS = 5_000                      # posts at the start plus every post a fu
 MAX_FUNDING_ACTIONS = 500
 MAX_DAYS = 36_525                      # any duration, lag, notice or distribution parameter: 100 years
 MAX_BINS = 1_000                       # bins of an empirical distribution
+MAX_COUNT = 1e12                       # the weight of one bin
+MIN_MEAN_DAYS = 1e-6                   # a distribution's mean (about 0.1 seconds)
+MAX_CV = 100.0                         # a lognormal or gamma distribution's sd over its mean
 MAX_CASELOAD_CAP = 500
 MAX_FLUSH_EVENTS = 5_000_000
 MAX_WORKERS_PER_CORE = 4
@@ -366,7 +369,8 @@ def _plain(x: float) -> str:
 def _whole(key: str, v, low: int, high: int) -> None:
     if isinstance(v, int) and not isinstance(v, bool) and low <= v <= high:
         return
-    raise ConfigError(key, f"is {v} but must be a whole number from {low:,} to {high:,}")
+    shown = str(v) if len(str(v)) <= 40 else str(v)[:39] + "…"
+    raise ConfigError(key, f"is {shown} but must be a whole number from {low:,} to {high:,}")
 
 
 def _check_dist(key: str, d: Dist) -> None:
@@ -374,20 +378,25 @@ def _check_dist(key: str, d: Dist) -> None:
         raise ConfigError(f"{key}.kind", f"is '{d.kind}' but must be one of {', '.join(DIST_KINDS)}")
     if d.unit not in DIST_UNITS:
         raise ConfigError(f"{key}.unit", f"is '{d.unit}' but must be one of {', '.join(DIST_UNITS)}")
+    for name in ("value", "mean", "sd"):  # bounded even where this kind does not use them
+        if getattr(d, name) is not None:
+            _number(f"{key}.{name}", getattr(d, name), 0, MAX_DAYS)
     if d.kind == "fixed":
         if d.value is None:
             raise ConfigError(f"{key}.value", "must be set to a number of at least 0 for a fixed distribution")
-        _number(f"{key}.value", d.value, 0, MAX_DAYS)
     elif d.kind == "exponential":
         if d.mean is None:
             raise ConfigError(f"{key}.mean", "must be set to a finite number above 0 for an exponential distribution")
-        _number(f"{key}.mean", d.mean, 0, MAX_DAYS, low_open=True)
+        _number(f"{key}.mean", d.mean, MIN_MEAN_DAYS, MAX_DAYS)
     elif d.kind in ("lognormal", "gamma"):
         for name in ("mean", "sd"):
-            v = getattr(d, name)
-            if v is None:
+            if getattr(d, name) is None:
                 raise ConfigError(f"{key}.{name}", f"must be set to a finite number above 0 for a {d.kind} distribution")
-            _number(f"{key}.{name}", v, 0, MAX_DAYS, low_open=True)
+        _number(f"{key}.mean", d.mean, MIN_MEAN_DAYS, MAX_DAYS)
+        _number(f"{key}.sd", d.sd, 0, MAX_DAYS, low_open=True)
+        if d.sd > MAX_CV * d.mean:  # beyond this the shape parameters under- or overflow
+            raise ConfigError(f"{key}.sd", f"is {d.sd:g}, more than {MAX_CV:g} times the mean ({d.mean:g}), which no "
+                                           f"{d.kind} distribution of caseflow's can represent")
     else:  # empirical
         if not d.edges or not d.counts or len(d.edges) != len(d.counts) + 1:
             raise ConfigError(f"{key}.edges", "must list one more bin edge than there are counts")
@@ -396,8 +405,8 @@ def _check_dist(key: str, d: Dist) -> None:
         if (not all(map(_finite, d.edges)) or any(b <= a for a, b in zip(d.edges, d.edges[1:]))
                 or d.edges[0] < 0 or d.edges[-1] > MAX_DAYS):
             raise ConfigError(f"{key}.edges", f"must be increasing, start at 0 or above and end at most {MAX_DAYS:,}")
-        if any(not _finite(c) or c < 0 for c in d.counts) or sum(d.counts) <= 0:
-            raise ConfigError(f"{key}.counts", "must be non-negative with a positive total")
+        if any(not _finite(c) or not 0 <= c <= MAX_COUNT for c in d.counts) or sum(d.counts) <= 0:
+            raise ConfigError(f"{key}.counts", f"must be from 0 to {_plain(MAX_COUNT)} each, with a positive total")
 
 
 def _check_shares(key: str, obj, must_sum_to_one: bool = True) -> None:
@@ -523,6 +532,7 @@ def validate(cfg: RunConfig) -> None:
     start = parse_date("start_date", cfg.start_date)
     for i, action in enumerate(s.funding):
         _check_action(f"service.funding.{i}", action, start)
+    _check_packages_together(s.funding)
     posts = sum(g.count for team in TEAMS for g in getattr(s.workforce, team).groups)
     posts += sum(a.count for a in s.funding if a.action == "add_posts")
     if posts > MAX_POSTS:
@@ -555,6 +565,17 @@ def _check_dynamics(key: str, wf: WorkforceConfig) -> None:
     if not (_finite(sk.absence_share) and 0 <= sk.absence_share < 0.5):
         raise ConfigError(f"{key}.sickness.absence_share", f"is {sk.absence_share} but must be at least 0 and below 0.5")
     _number(f"{key}.sickness.mean_spell_days", sk.mean_spell_days, 1, MAX_DAYS)
+
+
+def _check_packages_together(funding: list[FundingAction]) -> None:
+    """Retention packages that overlap multiply each other: their product is bounded like one."""
+    packages = [(parse_date("", a.date), parse_date("", a.until), a.turnover_multiplier)
+                for a in funding if a.action == "retention_package"]
+    for day, _, _ in packages:  # the product is largest on some package's first day
+        product = math.prod(m for first, last, m in packages if first <= day <= last)
+        if product > MAX_FACTOR:
+            raise ConfigError("service.funding", f"has retention packages in force together on {day} whose "
+                                                 f"turnover multipliers multiply to {product:g}, more than {MAX_FACTOR:g}")
 
 
 def _check_action(key: str, a: FundingAction, start: dt.date) -> None:

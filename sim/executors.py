@@ -59,6 +59,7 @@ def run_on_processes(count: int, fn: Callable[..., Any], jobs: Sequence[Job], on
     """
     # "spawn": fresh interpreters, safe beside the progress bar's thread (fork is not).
     context = multiprocessing.get_context("spawn")
+    _start_resource_tracker()
     pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_worker_start,
                                initargs=(os.getpid(),))
     try:
@@ -76,6 +77,16 @@ def run_on_processes(count: int, fn: Callable[..., Any], jobs: Sequence[Job], on
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with every stop signal held: on its own it holds
+    back only SIGINT and SIGTERM, so SIGHUP to the group (a closed terminal) killed it, and its
+    relaunch printed warnings and tracebacks."""
+    from multiprocessing import resource_tracker
+
+    with signals.blocked():
+        resource_tracker.ensure_running()
 
 
 def _worker_start(parent: int) -> None:
@@ -139,14 +150,13 @@ def _on_dask(cfg: RunConfig, fn: Callable[..., Any], jobs: Sequence[Job], on_res
         # One single-threaded worker process per core: replications are pure Python (the GIL).
         # The workers are started ignoring SIGINT: Ctrl-C is caseflow's to handle (it closes the
         # cluster); otherwise each worker prints its own KeyboardInterrupt traceback.
-        # SIGINT is held back meanwhile, not lost: it is raised once the cluster is up.
-        with signals.blocked((signal.SIGINT,)):
-            ignoring = signal.signal(signal.SIGINT, signal.SIG_IGN)
-            try:
-                cluster = LocalCluster(n_workers=worker_count(cfg, len(jobs)), threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
-            finally:
-                signal.signal(signal.SIGINT, ignoring)
+        # Ctrl-C and SIGHUP are held back meanwhile (not ignored: a signal ignored here could be
+        # taken by another thread and lost) and raised once the cluster is up; the worker
+        # processes inherit them held, so caseflow alone handles them.
+        _start_resource_tracker()
+        with signals.blocked((signal.SIGINT, signal.SIGHUP)):
+            cluster = LocalCluster(n_workers=worker_count(cfg, len(jobs)), threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.CRITICAL)
         client = Client(cluster)
     try:
         # pure=False: never let Dask merge two submissions as "the same" task.

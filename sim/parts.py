@@ -84,6 +84,7 @@ class WorkFolder:
         self.path = self.base / f".{prefix}-{key}.partial"
         self.lock = self.path / "lock"
         self._lock_handle = None
+        self._created: list[Path] = []
         self.published: Path | None = None
 
     def events_dir(self, label: str | None = None) -> Path:
@@ -92,6 +93,11 @@ class WorkFolder:
 
     def open(self) -> None:
         """Create or reopen the folder, lock it, and remove any temporary file a killed run left."""
+        created, p = [], self.path
+        while not p.exists() and p.parent != p:
+            created.append(p)
+            p = p.parent
+        self._created = created  # the folders this run makes, innermost first: discard() removes only these
         self.path.mkdir(parents=True, exist_ok=True)
         self._take_lock()
         self.clean_temporaries()
@@ -133,9 +139,10 @@ class WorkFolder:
             handle.close()
 
     def discard(self) -> None:
-        """Delete the folder, and the results folders above it if that leaves them empty."""
+        """Delete the folder, and the folders above it that this run created, if that leaves them
+        empty (a results folder the user made beforehand stays)."""
         shutil.rmtree(self.path, ignore_errors=True)
-        for parent in (self.base, self.base.parent):
+        for parent in self._created[1:]:
             try:
                 parent.rmdir()
             except OSError:

@@ -22,6 +22,7 @@ _NAMES = {signal.SIGINT: "Ctrl-C (SIGINT)", signal.SIGTERM: "SIGTERM", signal.SI
 
 _received: int | None = None
 _deferring = 0
+_settled = False
 
 
 class Interrupted(KeyboardInterrupt):
@@ -61,8 +62,8 @@ def restore(old: dict[int, object]) -> None:
 
 def _on_signal(signum: int, frame) -> None:
     global _received
-    if _received is not None:
-        return  # already stopping: let the clean-up under way finish
+    if _received is not None or _settled:
+        return  # already stopping (let the clean-up under way finish), or already ended
     _received = signum
     if not _deferring:
         raise Interrupted(signum)
@@ -79,8 +80,15 @@ def interruption() -> Interrupted | None:
 
 def reset() -> None:
     """Forget a received signal (for tests that run several commands in one process)."""
-    global _received
-    _received = None
+    global _received, _settled
+    _received, _settled = None, False
+
+
+def settle() -> None:
+    """The command has ended and said so: a signal from now until the process exits is ignored
+    (putting Python's own handlers back here would turn a late Ctrl-C into a traceback)."""
+    global _settled
+    _settled = True
 
 
 @contextmanager

@@ -55,7 +55,7 @@ ROWS = [
     ("code-local-config-defaults-callback", [],
      {"configs/config.yaml": "defaults:\n  - hydra/callbacks: evil\n"}, ["defaults list"]),
     # ---- code execution and escapes through command-line hydra settings (findings 1-2)
-    ("code-cli-hydra-callback", [f"+hydra.callbacks.x._target_=builtins.open", f"+hydra.callbacks.x.file={PWNED}"], {},
+    ("code-cli-hydra-callback", ["+hydra.callbacks.x._target_=builtins.open", f"+hydra.callbacks.x.file={PWNED}"], {},
      ["hydra.callbacks", "hydra/launcher=joblib"]),
     ("code-cli-env-set", ["hydra.job.env_set.PYTHONPATH=."], {}, ["refused"]),
     ("path-cli-run-dir", ["hydra.run.dir=/tmp/elsewhere"], {}, ["refused"]),
@@ -156,6 +156,15 @@ ROWS = [
     ("dist-mean-huge", ["service.mash.screening.mean=1e300"], {}, ["service.mash.screening.mean", "at most 36,525"]),
     ("dist-mean-inf", ["service.mash.screening.mean=inf"], {}, ["service.mash.screening.mean"]),
     ("dist-kind-unknown", ["service.casework.plan_duration.cp.kind=weibull"], {}, ["must be one of"]),
+    ("dist-gamma-tiny-mean", ["service.mash.screening={kind:gamma,mean:1e-300,sd:36525}"], {}, ["mean", "at least 1e-06"]),
+    ("dist-lognormal-huge-spread", ["service.casework.visit_delay={kind:lognormal,mean:0.01,sd:36525}"], {},
+     ["visit_delay.sd", "more than 100 times the mean"]),
+    ("dist-empirical-overflowing-counts", ["service.mash.screening={kind:empirical,edges:[0,1,2],counts:[1e308,1e308]}"],
+     {}, ["screening.counts"]),
+    ("dist-unused-field-infinite", ["service.mash.screening.value=1e400"], {}, ["screening.value"]),
+    ("packages-multiplying-together", ["scenario=churn"],
+     {"scenarios/churn.yaml": "service:\n  funding:\n" + "    - {date: '2023-04-01', action: retention_package, "
+                              "until: '2023-04-30', turnover_multiplier: 100}\n" * 3}, ["multiply to 1e+06"]),
     ("spell-days-tiny", ["service.workforce.sickness.mean_spell_days=1e-9"], {}, ["mean_spell_days", "at least 1"]),
     ("review-days-tiny", ["service.workforce.turnover.review_days=0.0001"], {}, ["review_days", "at least 1"]),
     ("shares-not-summing", ["service.mash.outcomes.red.referral=0.5"], {}, ["service.mash.outcomes.red", "sum to 1"]),
@@ -183,6 +192,15 @@ ROWS = [
     ("file-merge-key", ["scenario=mine"], {"scenarios/mine.yaml": "x: &x {seed: 1}\n<<: *x\n"}, ["merge keys"]),
     ("file-not-utf8", ["scenario=mine"], {"scenarios/mine.yaml": b"seed: \xff\xfe\n"}, ["not UTF-8"]),
     ("file-invalid-yaml", ["scenario=mine"], {"scenarios/mine.yaml": "seed: [1, 2\n"}, ["mine.yaml", "not valid YAML"]),
+    ("file-control-character", ["scenario=mine"], {"scenarios/mine.yaml": "scenario:\n  description: \"a\x01b\"\n"},
+     ["mine.yaml", "not valid YAML"]),
+    ("file-integer-of-5000-digits", ["scenario=mine"], {"scenarios/mine.yaml": "seed: " + "9" * 5000 + "\n"},
+     ["mine.yaml", "line 1"]),
+    ("file-octal-looking-number", ["scenario=mine"], {"scenarios/mine.yaml": "seed: 010\n"}, ["seed", "'010' (text)"]),
+    ("file-sexagesimal-number", ["scenario=mine"], {"scenarios/mine.yaml": "horizon_months: 1:30\n"},
+     ["horizon_months", "'1:30' (text)"]),
+    ("config-defaults-not-a-list", [], {"configs/config.yaml": "defaults: 5\n"}, ["defaults list"]),
+    ("config-defaults-null-name", [], {"configs/config.yaml": "defaults:\n  - scenario: null\n"}, ["defaults.0.scenario"]),
     ("file-two-documents", ["scenario=mine"], {"scenarios/mine.yaml": "seed: 1\n---\nseed: 2\n"}, ["another document"]),
     # ---- caseflow compare
     ("compare-one-name", ["compare", "baseline_2022"], {}, ["at least two scenario names"]),
@@ -228,6 +246,13 @@ def test_a_problem_caused_on_the_command_line_is_not_blamed_on_a_file(tmp_path, 
     (tmp_path / "scenarios" / "mine.yaml").write_text("service:\n  demand:\n    contacts_per_year: -3\n")
     message = refused(["scenario=mine", "seed=4"], tmp_path, capsys)
     assert "In scenario file scenarios/mine.yaml, line 3" in message
+
+
+def test_a_bad_value_in_a_long_sweep_is_found_at_once(tmp_path, capsys):
+    """Runs are checked along a diagonal first: horizon_months=601 is found in the second run
+    checked (run 302 of 600), not after the 300 runs that use horizon_months=1."""
+    message = refused(["-m", "horizon_months=1,601", "seed=range(0,300)"], tmp_path, capsys)
+    assert "In run 302 of the sweep (horizon_months=601 seed=1)" in message
 
 
 def test_the_table_covers_at_least_sixty_inputs():

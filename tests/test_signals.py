@@ -29,7 +29,7 @@ from sim.runner import run_replications
 from sim.settings import compose_config
 
 ARGS = ["horizon_months=1", "warmup_months=1", "seed=21", "replications=5", "workers=2"]
-STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143}
+STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def _resume_and_compare(tmp_path: Path, monkeypatch, uninterrupted) -> None:
 CASES = [
     (signal.SIGINT, True, 0.05), (signal.SIGINT, True, 0.6), (signal.SIGINT, True, 1.5), (signal.SIGINT, True, "part"),
     (signal.SIGTERM, False, 0.3), (signal.SIGTERM, True, 1.2), (signal.SIGTERM, False, "part"),
-    (signal.SIGTERM, True, "part"),
+    (signal.SIGTERM, True, "part"), (signal.SIGHUP, True, "part"),
 ]
 
 
@@ -147,6 +147,27 @@ def test_ctrl_c_during_a_parallel_sweep_ends_every_process(tmp_path):
     assert f"{len(published())} of 3 runs were finished and written" in lines[0], err
     assert _group_gone(proc.pid)
     assert not list((tmp_path / "results").rglob("*.tmp")) and not list((tmp_path / "results").rglob("lock"))
+
+
+def test_runs_in_one_folder_however_written_share_or_wait(tmp_path, monkeypatch, capsys):
+    """results_dir written two ways is one folder: the runs are the same run, not rivals."""
+    monkeypatch.chdir(tmp_path)
+    main(["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"results_dir={tmp_path / 'r'},{tmp_path / 'r'}/",
+          "horizon_months=1", "executor=serial"])
+    (only,) = (tmp_path / "r" / "default").iterdir()
+    assert "is the same as run 1" in capsys.readouterr().out
+
+
+def test_a_discarded_run_removes_only_the_folders_it_made(tmp_path):
+    from sim.parts import WorkFolder
+
+    (tmp_path / "mine").mkdir()  # a results folder the user made beforehand
+    for base, kept in ((tmp_path / "mine" / "default", tmp_path / "mine"), (tmp_path / "a" / "b" / "c", tmp_path)):
+        folder = WorkFolder(base, "k")
+        folder.open()
+        folder.release()
+        folder.discard()
+        assert kept.is_dir() and list(kept.iterdir()) == ([] if kept.name == "mine" else [tmp_path / "mine"])
 
 
 def test_identical_runs_in_a_parallel_sweep_share_one_result(tmp_path, monkeypatch, capsys):

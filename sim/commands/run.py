@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
+import itertools
 import os
 import signal
 import sys
@@ -21,7 +21,7 @@ import yaml
 from .. import signals
 from ..config import to_plain
 from ..inputs import InputError
-from ..inputs.command_line import CommandLine, runs
+from ..inputs.command_line import CommandLine, checking_order, options
 from ..inputs.compose import Composed, compose_job
 from ..inputs.folders import check_results_dir
 from ..parts import WorkFolder, results_key
@@ -32,19 +32,21 @@ from .run_folder import progress_bars, say_resuming, working_in
 
 def main(cmd: CommandLine, typed: list[str]) -> None:
     """Compose every run, check where they write, then run them (or print them, ``--cfg job``)."""
-    settings = runs(cmd)
+    values = options(cmd)
+    settings = [list(combo) for combo in itertools.product(*values)]
     n_jobs = cmd.n_jobs()
     launcher = [s for s in cmd.parsed() if s.kind in ("launcher", "n_jobs")]
     if launcher and not cmd.multirun:
         raise InputError(f"The setting '{launcher[0].typed}' chooses how a sweep runs: add -m to run a sweep")
-    jobs = []
-    for k, job in enumerate(settings):
+    composed: dict[int, Composed] = {}
+    for k in checking_order([len(v) for v in values]):
         try:
-            jobs.append(compose_job(job))
+            composed[k] = compose_job(settings[k])
         except ValueError as e:  # InputError, ConfigError: name the run of a sweep that is at fault
             if len(settings) == 1:
                 raise
-            raise InputError(f"In run {k + 1} of the sweep ({' '.join(job) or 'no settings'}): {e}") from None
+            raise InputError(f"In run {k + 1} of the sweep ({' '.join(settings[k]) or 'no settings'}): {e}") from None
+    jobs = [composed[k] for k in range(len(settings))]
     if cmd.show:
         for k, job in enumerate(jobs):
             if len(jobs) > 1:
@@ -84,17 +86,20 @@ def run_forecast(job: Composed, command: list[str], quiet: bool = False) -> tupl
 def plan(jobs: list[Composed]) -> tuple[list[list[int]], dict[int, int]]:
     """Groups of runs that must not run at once (they share a work folder), and the runs that
     are identical to an earlier one (run -> the run whose result it shares)."""
-    first: dict[str, int] = {}
+    first: dict[tuple, int] = {}
     same: dict[int, int] = {}
-    groups: dict[str, list[int]] = {}
+    groups: dict[tuple, list[int]] = {}
     for k, job in enumerate(jobs):
-        whole = json.dumps(to_plain(job.cfg), sort_keys=True, default=str)
-        if whole in first:
-            same[k] = first[whole]
+        cfg = job.cfg
+        # The folder it works in (results_dir however it is written), and what it publishes there:
+        # how it is run (executor, workers, flush_events) changes neither.
+        folder = (str(Path(cfg.results_dir).resolve()), cfg.scenario.name, results_key([cfg]))
+        result = (folder, cfg.replications, cfg.write_events)
+        if result in first:
+            same[k] = first[result]
             continue
-        first[whole] = k
-        key = f"{job.cfg.results_dir}\0{job.cfg.scenario.name}\0{results_key([job.cfg])}"
-        groups.setdefault(key, []).append(k)
+        first[result] = k
+        groups.setdefault(folder, []).append(k)
     return list(groups.values()), same
 
 

@@ -94,12 +94,33 @@ def read(argv: list[str]) -> CommandLine:
     return cmd
 
 
+def checking_order(lengths: list[int]) -> list[int]:
+    """The order in which to check a sweep's runs (positions in ``itertools.product`` order):
+    first a diagonal through every value of every swept setting, then the rest, so that a bad
+    value is found after at most as many runs as the longest list, not after the whole product."""
+    total = math.prod(lengths)
+
+    def position(digits: list[int]) -> int:
+        k = 0
+        for d, n in zip(digits, lengths):
+            k = k * n + d
+        return k
+
+    first = dict.fromkeys(position([i % n for n in lengths]) for i in range(max(lengths, default=1)))
+    return [*first, *(k for k in range(total) if k not in first)]
+
+
 def runs(cmd: CommandLine) -> list[list[str]]:
     """Every run the command line describes: each a list of ``key=value`` settings.
 
     Without ``-m`` that is one run, and a setting with several values is refused; with ``-m``
     it is every combination of the swept values (at most ``MAX_RUNS``), in the order given.
     """
+    return [list(combo) for combo in itertools.product(*options(cmd))]
+
+
+def options(cmd: CommandLine) -> list[list[str]]:
+    """Each setting's values, as ``key=value`` texts (one for a plain setting)."""
     parsed = [s for s in cmd.parsed() if s.kind in ("key", "group")]
     sweeps = [s for s in parsed if s.is_sweep]
     if sweeps and not cmd.multirun:
@@ -116,4 +137,4 @@ def runs(cmd: CommandLine) -> list[list[str]]:
     total = math.prod(len(o) for o in options)
     if total > MAX_RUNS:
         raise InputError(f"The sweep asks for {total:,} runs but may have at most {MAX_RUNS:,}")
-    return [list(combo) for combo in itertools.product(*options)]
+    return options

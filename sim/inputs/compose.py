@@ -11,13 +11,14 @@ never run.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from .errors import InputError
-from .folders import config_dir, scenario_path, service_path, shown_path
+from .folders import check_name, config_dir, scenario_path, service_path, shown_path
 from .overrides import Setting, parse_setting
 from .schema import KeyPath, check_tree, dotted
 from .yaml_files import Document, parse, read_text
@@ -55,10 +56,26 @@ class Composed:
         return {"settings": list(self.settings), "files": {k: s.record() for k, s in self.sources.items()}}
 
 
+_READ: dict[tuple, Source] = {}  # files already read and parsed, by path, size and modification time
+
+
 def _read(kind: str, name: str, path: Path) -> Source:
+    """A configuration file, read and parsed once however many runs of a sweep use it."""
     shown = shown_path(path)
+    try:
+        info = path.stat()
+        key = (kind, name, str(path.resolve()), info.st_size, info.st_mtime_ns)
+    except OSError:
+        key = None
+    if key in _READ:
+        return _READ[key]
     text = read_text(path, shown, what=f"{kind} file")
-    return Source(kind, name, parse(text, shown, f"{kind} file"), hashlib.sha256(text.encode()).hexdigest())
+    source = Source(kind, name, parse(text, shown, f"{kind} file"), hashlib.sha256(text.encode()).hexdigest())
+    if key is not None:
+        if len(_READ) > 64:
+            _READ.clear()
+        _READ[key] = source
+    return source
 
 
 def _where(source: Source, prefix: KeyPath = ()):
@@ -77,13 +94,16 @@ def _config_file() -> tuple[Source, dict[str, str], dict[str, Any]]:
         raise InputError(f"In config file {source.doc.at(())}: the file must hold a mapping of settings")
     choices = {"service": "nottingham", "scenario": "default"}
     where = _where(source)
-    for i, entry in enumerate(data.get("defaults") or []):
+    defaults = data.get("defaults") or []
+    if not isinstance(defaults, list):
+        raise InputError(f"{where(('defaults',))}the defaults list must be {_DEFAULTS_RULE}")
+    for i, entry in enumerate(defaults):
         if entry in ("run_schema", "_self_"):
             continue
         if not (isinstance(entry, dict) and len(entry) == 1 and next(iter(entry)) in choices):
             raise InputError(f"{where(('defaults', i))}the defaults list must be {_DEFAULTS_RULE}")
         (group, name), = entry.items()
-        choices[group] = str(name)
+        choices[group] = check_name(name, f"defaults.{i}.{group}")
     values = {k: v for k, v in data.items() if k != "defaults"}
     _check_run_place(values, where, scenario=False)
     check_tree(values, RunConfig, (), where)
@@ -171,7 +191,7 @@ def _merge(base: Any, top: Any) -> Any:
         for k, v in top.items():
             out[k] = _merge(base.get(k), v)
         return out
-    return top
+    return copy.deepcopy(top)  # never share (and later change) a file's own data
 
 
 def compose_config(overrides: Sequence[str] | None = None) -> RunConfig:
@@ -204,14 +224,15 @@ def _hydra_compose(config_values: dict, service: dict, scenario_name: str, scena
 
 
 def to_run_config(cfg) -> RunConfig:
-    """Plain dataclasses from a composed OmegaConf config, validated."""
+    """Plain dataclasses from a composed OmegaConf config (typed by the schema), validated."""
     from omegaconf import OmegaConf
 
     try:
-        plain = OmegaConf.to_container(cfg, resolve=True)
-        run = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(RunConfig), plain))
+        run = OmegaConf.to_object(cfg)
     except Exception as e:  # noqa: BLE001
         raise InputError(explain(e)) from None
+    if not isinstance(run, RunConfig):  # the schema heads the defaults list, so this is a bug
+        raise TypeError(f"composition gave a {type(run).__name__}, not a RunConfig")
     validate(run)
     return run
 

@@ -91,7 +91,7 @@ def unknown_key(path: KeyPath, owner: type) -> str:
     parent = dotted(path[:-1])
     where = f" under '{parent}'" if parent else ""
     hint = did_you_mean(str(path[-1]), keys) or _elsewhere(str(path[-1]), owner)
-    return f"Unknown config key '{dotted(path)}'{hint}; allowed keys{where} are {listing(keys)}"
+    return f"Unknown config key '{shown(dotted(path), 80)}'{hint}; allowed keys{where} are {listing(keys)}"
 
 
 def _elsewhere(name: str, owner: type) -> str:
@@ -154,7 +154,7 @@ def check_tree(value: Any, t: Any, path: KeyPath, where: Where) -> None:
     if value is None:
         if optional:
             return
-        raise InputError(f"{where(path)}Config key '{key}' is null but must be set{_expects(t)}")
+        raise InputError(f"{where(path)}Config key '{key}' is null but must be set to{_expects(t)}")
     if isinstance(value, str) and "${" in value:
         check_references(value, path, where)
         return

@@ -36,15 +36,16 @@ MAX_BYTES = 1_000_000        # the shipped service file is about 12 kB
 MAX_VALUES = 100_000         # keys, list items and values, after aliases are expanded
 MAX_ALIAS_DEPTH = 2          # an alias inside an alias's target inside another's is refused
 MAX_NESTING = 40             # mappings and lists inside each other
+MAX_SCALAR = 10_000          # characters of one key or value
 
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 Path_ = tuple  # a key path: ("service", "funding", 0, "count")
 
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
 _FLOAT = re.compile(  # YAML 1.2 floats, as OmegaConf's loader reads them (1e3 included)
     r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
     |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
     |\.[0-9_]+(?:[eE][-+][0-9]+)?
-    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
     |[-+]?\.(?:inf|Inf|INF)
     |\.(?:nan|NaN|NAN))$""", re.X)
 
@@ -53,11 +54,14 @@ class _Resolver(Resolver):
     pass
 
 
-# Dates stay strings (caseflow checks them itself); floats as in YAML 1.2.
+# Dates stay strings (caseflow checks them itself); numbers are decimal, as on the command line
+# (YAML 1.1 would read 010 as 8, 0x10 as 16 and 1:30 as 90).
+_NUMBERS = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:float", "tag:yaml.org,2002:int")
 _Resolver.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in rules if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:float")]
+    first: [(tag, rx) for tag, rx in rules if tag not in _NUMBERS]
     for first, rules in Resolver.yaml_implicit_resolvers.items()
 }
+_Resolver.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
 _Resolver.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
 
 
@@ -133,8 +137,9 @@ def load(path: Path, shown: str, what: str = "file") -> Document:
 
 def parse(text: str, shown: str, what: str = "file") -> Document:
     """Parse YAML text as plain data; messages name it "``what`` ``shown``" (e.g. scenario file x.yaml)."""
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)  # the reader refuses control characters here
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -146,7 +151,8 @@ def parse(text: str, shown: str, what: str = "file") -> Document:
     except RecursionError:
         raise InputError(f"The {what} {shown} nests lists or mappings too deeply (at most {MAX_NESTING} levels)") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     doc = Document(None, shown)
     if node is None:
         doc.data = {}
@@ -159,7 +165,7 @@ def parse(text: str, shown: str, what: str = "file") -> Document:
 def _tidy(problem: str) -> str:
     # PyYAML's phrases are lower case and sometimes mention tab characters obliquely.
     problem = problem.strip().rstrip(".")
-    if "\t" in problem or "'\\t'" in problem or "tab" in problem:
+    if "\t" in problem or "'\\t'" in problem or re.search(r"\btabs?\b", problem):
         return problem.replace("\t", "\\t") + " (YAML does not allow tabs for indentation)"
     return problem
 
@@ -216,8 +222,12 @@ class _Builder:
         return self.scalar(node)
 
     def scalar(self, node: ScalarNode) -> Any:
+        if len(node.value) > MAX_SCALAR:
+            raise InputError(f"{self.where(node)}: a value of {len(node.value):,} characters; at most {MAX_SCALAR:,}")
         try:
             value = self.loader.construct_object(node, deep=True)
+        except ValueError as e:  # e.g. an integer of thousands of digits
+            raise InputError(f"{self.where(node)}: the value cannot be read ({_tidy(str(e))[:80]})") from None
         except yaml.constructor.ConstructorError as e:
             raise InputError(f"{self.where(node)}: {_tidy(e.problem or 'cannot be read')}; only plain values "
                              "(text, numbers, true/false, null) are allowed") from None
