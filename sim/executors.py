@@ -79,6 +79,19 @@ def run_on_processes(count: int, fn: Callable[..., Any], jobs: Sequence[Job], on
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _close_half_made_clusters() -> None:
+    """Close, quietly, the clusters a failed start left registered (workers killed by a signal to
+    the process group): otherwise Dask tries at exit and prints tracebacks."""
+    from distributed.deploy.spec import SpecCluster
+
+    for cluster in list(SpecCluster._instances):
+        try:
+            cluster.close(timeout=5)
+        except BaseException:  # noqa: BLE001 - it is broken; all that matters is that it goes
+            pass
+        SpecCluster._instances.discard(cluster)
+
+
 def _start_resource_tracker() -> None:
     """Start multiprocessing's resource tracker with every stop signal held: on its own it holds
     back only SIGINT and SIGTERM, so SIGHUP to the group (a closed terminal) killed it, and its
@@ -153,10 +166,16 @@ def _on_dask(cfg: RunConfig, fn: Callable[..., Any], jobs: Sequence[Job], on_res
         # Ctrl-C and SIGHUP are held back meanwhile (not ignored: a signal ignored here could be
         # taken by another thread and lost) and raised once the cluster is up; the worker
         # processes inherit them held, so caseflow alone handles them.
+        # A signal in the middle of the start would leave a half-made cluster behind (Dask then
+        # fails to close it at exit, with tracebacks), so the start is not cut in two.
         _start_resource_tracker()
-        with signals.blocked((signal.SIGINT, signal.SIGHUP)):
-            cluster = LocalCluster(n_workers=worker_count(cfg, len(jobs)), threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.CRITICAL)
+        with signals.deferred(), signals.blocked((signal.SIGINT, signal.SIGHUP)):
+            try:
+                cluster = LocalCluster(n_workers=worker_count(cfg, len(jobs)), threads_per_worker=1,
+                                       processes=True, dashboard_address=None, silence_logs=logging.CRITICAL)
+            except BaseException:
+                _close_half_made_clusters()
+                raise
         client = Client(cluster)
     try:
         # pure=False: never let Dask merge two submissions as "the same" task.
