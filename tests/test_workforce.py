@@ -7,6 +7,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
+from log_checks import check_end_state, check_workers
 from sim.config import FundingAction
 from sim.forecast import periods
 from sim.model import Service
@@ -35,29 +36,9 @@ def churn():
 
 def test_no_case_is_lost_when_workers_leave(churn):
     events = list(churn.log)
-    holder, held = {}, defaultdict(set)
-    reallocated = 0
-    for e in events:
-        if e.name == "allocated":
-            if e.case_id in holder:
-                held[holder[e.case_id]].discard(e.case_id)
-            holder[e.case_id] = e.worker_id
-            held[e.worker_id].add(e.case_id)
-        elif e.name == "case_reallocated":
-            assert holder.get(e.case_id) == e.worker_id, "a case reallocated from someone who did not hold it"
-            held[holder.pop(e.case_id)].discard(e.case_id)
-            reallocated += 1
-        elif e.name == "case_closed" and e.case_id in holder:
-            held[holder.pop(e.case_id)].discard(e.case_id)
-        elif e.name == "worker_left":
-            assert not held[e.worker_id], f"{e.worker_id} left still holding {sorted(held[e.worker_id])}"
-    assert reallocated > 100
-    referred = {e.case_id for e in events if e.name == "referral_accepted"}
-    referred |= {e.case_id for e in events if e.name == "plan_started" and e.reason == "opening_stock"}
-    closed = {e.case_id for e in events if e.name == "case_closed"}
-    still_open = set(churn.snapshot().cases)
-    assert closed <= referred and not (closed & still_open)
-    assert referred - closed == referred & still_open  # every referred case is closed or still open
+    counts = check_workers(events)  # reallocated only from the holder; nobody leaves holding a case
+    assert counts["reallocations"] > 100
+    check_end_state(events, churn.snapshot())  # every referred case is closed or still open
 
 
 def test_every_reallocated_case_is_allocated_again_or_still_waiting(churn):
@@ -76,14 +57,9 @@ def test_replay_equals_final_state_with_turnover(churn):
 
 
 def test_leavers_give_notice_and_stop_taking_cases(churn):
-    notice, left = {}, {}
-    for e in churn.log:
-        if e.name == "notice_given":
-            notice[e.worker_id] = e.t
-        elif e.name == "worker_left":
-            left[e.worker_id] = (e.t, e.reason)
-        elif e.name == "allocated" and e.worker_id in notice:
-            pytest.fail(f"{e.worker_id} was allocated a case while on notice")
+    check_workers(churn.log)  # no allocation on notice, no resignation without notice
+    notice = {e.worker_id: e.t for e in churn.log if e.name == "notice_given"}
+    left = {e.worker_id: (e.t, e.reason) for e in churn.log if e.name == "worker_left"}
     resigned = [w for w, (t, reason) in left.items() if reason == "resigned"]
     assert len(resigned) > 20
     kinds = {e.worker_id: e.kind for e in churn.log if e.name in ("worker_started", "worker_changed")}
@@ -204,15 +180,7 @@ def test_each_post_holds_at_most_one_worker_and_replay_agrees_under_agency_cover
     cfg = high_turnover("horizon_months=12", "seed=31")
     service = Service(cfg, 0)
     service.run()
-    holder = {}
-    for e in service.log:
-        if e.name == "worker_started":
-            assert holder.get(e.post_id) is None, f"{e.post_id} filled twice at t={e.t}"
-            holder[e.post_id] = e.worker_id
-        elif e.name == "worker_left":
-            for p, w in holder.items():
-                if w == e.worker_id:
-                    holder[p] = None
+    check_workers(service.log)  # a worker starts only in an open, vacant post
     assert any(e.name == "worker_left" and e.reason == "cover_ended" for e in service.log)
     assert replay(service.log) == service.snapshot()
 
