@@ -438,6 +438,12 @@ def _check_team(key: str, team: TeamConfig, holds_cases: bool = True) -> None:
         cap = getattr(team.caseload_cap, f.name)
         if holds_cases:
             _number(f"{key}.caseload_cap.{f.name}", cap, 1, MAX_CASELOAD_CAP)
+    caps = team.caseload_cap
+    if holds_cases and caps.asye > caps.permanent:
+        # Newly qualified workers' caseloads are protected (lower); a higher ASYE cap would fall
+        # below what the worker holds at the end of the ASYE year.
+        raise ConfigError(f"{key}.caseload_cap.asye", f"is {caps.asye:g}, above the permanent cap {caps.permanent:g}: "
+                                                       "a newly qualified worker's cap may be at most the permanent one")
     if sum(g.count for g in team.groups) == 0:
         raise ConfigError(f"{key}.groups", "must hold at least one worker")
 

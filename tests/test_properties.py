@@ -29,7 +29,7 @@ from scipy import stats
 
 from log_checks import check_catalogued, check_end_state, check_times_never_go_backwards, check_workers
 from sim.calendar import WorkingCalendar
-from sim.config import (AssessmentOutcomesByRoute, AssessmentOutcomeShares, ByKind, CaseloadCaps, Dist, FundingAction,
+from sim.config import (AssessmentOutcomesByRoute, ConfigError, AssessmentOutcomeShares, ByKind, CaseloadCaps, Dist, FundingAction,
                         RecruitmentConfig, RunConfig, SicknessConfig, TeamConfig, TurnoverConfig, WorkerGroup,
                         add_months, horizon_end, parse_date, validate)
 from sim.forecast import periods
@@ -448,18 +448,13 @@ def test_stages_of_zero_working_days_run():
     assert sum(e.name == "seen" for e in events) > 100 and any(e.name == "worker_started" and e.t > 0 for e in events)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="validate() accepts an ASYE cap above the permanent cap, and the end of the ASYE year "
-                          "then sets the permanent cap whatever the worker holds (sim/model/workforce.py _asye_year)")
-def test_the_end_of_the_asye_year_never_cuts_a_cap_below_the_caseload():
+def test_an_asye_cap_above_the_permanent_cap_is_refused():
     """Found by ``test_no_worker_over_cap`` before the strategies kept ASYE caps at or below the
-    permanent cap (protected caseloads: the realistic case).  One newly qualified long-term
-    worker, capped at 7 while an ASYE and at 6 after: the opening stock fills their 7 places,
-    and on day 30 the cap falls to 6 with 7 cases held, so the worker is over cap until one
-    closes (the live model agrees: 7 held, cap 6).  Either validation should refuse an ASYE
-    cap above the permanent one, or the cap should fall only as cases leave."""
-    cfg = compose_config(["horizon_months=2", "warmup_months=0", "seed=1",
-                          "service.workforce.long_term.groups=[{count: 1, kind: asye, fte: 1.0}]",
-                          "service.workforce.long_term.caseload_cap={permanent: 6, agency: 6, asye: 7}",
-                          "service.workforce.recruitment.asye_days=30"])
-    check_workers(list(simulate(cfg).log))
+    permanent cap.  One newly qualified long-term worker, capped at 7 while an ASYE and at 6
+    after: the opening stock filled their 7 places, and on day 30 the cap fell to 6 with 7 cases
+    held.  Newly qualified workers' caseloads are protected, so such a setting is refused."""
+    with pytest.raises(ConfigError, match=r"caseload_cap.asye' is 7, above the permanent cap 6"):
+        compose_config(["horizon_months=2", "warmup_months=0", "seed=1",
+                        "service.workforce.long_term.groups=[{count: 1, kind: asye, fte: 1.0}]",
+                        "service.workforce.long_term.caseload_cap={permanent: 6, agency: 6, asye: 7}",
+                        "service.workforce.recruitment.asye_days=30"])
