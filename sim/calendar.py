@@ -96,10 +96,11 @@ class WorkingCalendar:
         return self.origin + j + (w - self.cum[j])
 
     def add_working_days(self, t: float, x: float) -> float:
-        """Clock time ``x`` working days after ``t``."""
+        """Clock time ``x`` (>= 0) working days after ``t``: never before ``t``, although the round
+        trip through working time can land a rounding error before it when ``x`` is 0."""
         if self.all_working:
             return t + x
-        return self.at_working_time(self.working_time(t) + x)
+        return max(t, self.at_working_time(self.working_time(t) + x))
 
     def working_days_between(self, t0, t1):
         """Working days from ``t0`` to ``t1`` (scalars or numpy arrays)."""

@@ -43,3 +43,19 @@ def test_all_days_working_calendar_is_the_identity():
 
 def test_bank_holidays_come_from_the_holidays_package(cal):
     assert not cal.is_working_day((dt.date(2023, 1, 2) - START).days)  # New Year substitute day
+
+
+def test_adding_no_working_days_never_goes_back_in_time():
+    """The round trip through working time can land a rounding error before t; the clock clamps,
+    so a stage of 0 working days never asks SimPy for a negative delay."""
+    import numpy as np
+
+    from sim.calendar import WorkingCalendar
+    from sim.settings import compose_config
+
+    cal = WorkingCalendar.for_run(compose_config([]))
+    # Two instants of the warm-up at which the round trip lands 2e-15 early (seen in
+    # tests/test_properties.py::test_stages_of_zero_working_days_run), then random ones.
+    for t in [-8.980042371010404, -8.90500486197981, *np.random.default_rng(4).uniform(-90, 365, 2000)]:
+        assert cal.add_working_days(float(t), 0.0) >= t
+        assert cal.add_working_days(float(t), 0.5) >= t

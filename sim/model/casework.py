@@ -48,9 +48,7 @@ class Casework:
             if worker is None:
                 yield self.service.worker_assigned(case)
                 continue
-            # max(0, ...): a stage of 0 working days can end a rounding error before now
-            # (the working-day clock's round trip, WorkingCalendar.add_working_days).
-            yield env.timeout(max(0.0, visit(env.now) - env.now))
+            yield env.timeout(visit(env.now) - env.now)
             if case.worker is worker:
                 break
         case.seen = True
@@ -61,7 +59,7 @@ class Casework:
         # discussion (DfE C4 times; statutory target 15 working days); others when the assessment ends.
         due = self.conference_due(case.referred_at) if outcome == "cp" else self.assessment_due(case.referred_at)
         done = max(due, self.min_after_visit(env.now))
-        yield env.timeout(max(0.0, done - env.now))
+        yield env.timeout(done - env.now)
         while case.worker is None:  # nobody to sign it off until the case is reallocated
             yield self.service.worker_assigned(case)
         log(AssessmentCompleted(env.now, case.case_id, case.worker.worker_id, outcome))
@@ -78,7 +76,7 @@ class Casework:
         self.env.process(self.plan_runs(case, ends_at))
 
     def plan_runs(self, case, ends_at: float):
-        yield self.env.timeout(max(0.0, ends_at - self.env.now))  # see assess
+        yield self.env.timeout(ends_at - self.env.now)
         self.close(case, "plan_ended")
 
     def close(self, case, reason: str) -> None:

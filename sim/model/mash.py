@@ -44,8 +44,7 @@ class Mash:
         if needs_consent:
             self.log(ConsentRequested(self.env.now, case.case_id))
             case.stage = "awaiting_consent"
-            # max(0, ...): 0 working days can end a rounding error before now (Casework.assess)
-            wait = self.env.timeout(max(0.0, self.consent_until(self.env.now) - self.env.now))
+            wait = self.env.timeout(self.consent_until(self.env.now) - self.env.now)
             wait.callbacks.append(lambda _event: self._consent_received(case))
         else:
             self._ready_for_screening(case)
@@ -73,7 +72,7 @@ class Mash:
         work = self.screening() / worker.fte  # a part-time screener takes longer in elapsed time
         now = self.env.now
         end = now + work if self.add_working is None else self.add_working(now, work)
-        self.env.timeout(max(0.0, end - now)).callbacks.append(lambda _event: self._decide(case, worker))
+        self.env.timeout(end - now).callbacks.append(lambda _event: self._decide(case, worker))
 
     def _decide(self, case, worker) -> None:
         outcome = self.outcome[case.priority]()

@@ -169,8 +169,7 @@ class Workforce:
         sought = "agency" if route == "agency" else ("asye" if post.fill_with == "asye" or self.newly_qualified()
                                                      else "permanent")
         self.log(RecruitmentStarted(self.env.now, post.post_id, sought))
-        # max(0, ...): a lag of 0 working days can end a rounding error before now (Casework.assess)
-        yield self.env.timeout(max(0.0, self.hired_by[route](self.env.now) - self.env.now))
+        yield self.env.timeout(self.hired_by[route](self.env.now) - self.env.now)
         post.recruiting.discard(route)
         if post.closed:
             return
