@@ -343,7 +343,8 @@ MAX_WORKERS_PER_CORE = 4
 MAX_COST = 1e9                         # pounds (a year per FTE, or a package in total)
 MAX_FACTOR = 100.0                     # seasonality factors, turnover multipliers
 MAX_TEXT = 10_000                      # characters of a description
-NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"   # scenario and service names: names, never paths
+NAME_RULE = "letters, digits, '_' and '-' (at most 64, not starting with '_' or '-')"
 
 
 # ---------------------------------------------------------------- validation
@@ -450,8 +451,7 @@ def _check_team(key: str, team: TeamConfig, holds_cases: bool = True) -> None:
 
 def _check_name(key: str, value: str) -> None:
     if not (isinstance(value, str) and re.fullmatch(NAME_PATTERN, value)):
-        raise ConfigError(key, f"is '{str(value)[:40]}' but a name may hold only letters, digits, '_' and '-' "
-                               "(at most 64, not starting with '_' or '-')")
+        raise ConfigError(key, f"is '{str(value)[:40]}' but a name may hold only {NAME_RULE}")
 
 
 def _check_run(cfg: RunConfig) -> None:

@@ -13,11 +13,11 @@ import re
 import tempfile
 from pathlib import Path
 
+from ..config import NAME_PATTERN, NAME_RULE
 from .errors import InputError, did_you_mean, listing, shown
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-NAME_RULE = "letters, digits, '_' and '-' (at most 64, not starting with '_' or '-')"
+NAME = re.compile(NAME_PATTERN)
 MAX_PATH_CHARS = 1024
 
 
