@@ -133,15 +133,83 @@ class MashConfig:
 
 
 @dataclass
+class ConferenceOutcomeShares:
+    """What an initial child protection conference decides."""
+
+    cp: float = 1.0
+    cin: float = 0.0
+    close: float = 0.0
+
+
+@dataclass
+class PlanEndingShares:
+    """What follows when a plan ends: the case closes, or another plan starts."""
+
+    close: float = 1.0
+    cin: float = 0.0
+    cp: float = 0.0
+    lac: float = 0.0
+
+
+@dataclass
+class PlanEndings:
+    cin: PlanEndingShares = field(default_factory=PlanEndingShares)
+    cp: PlanEndingShares = field(default_factory=PlanEndingShares)
+
+
+@dataclass
+class CaseWeights:
+    """What one case counts towards its worker's caseload cap (caps count weighted load)."""
+
+    assessment: float = 1.0
+    assessment_s47: float = 1.0
+    cin: float = 1.0
+    cp: float = 1.0
+    lac: float = 1.0
+
+
+@dataclass
 class CaseworkConfig:
     visit_delay_s47: Dist = field(default_factory=Dist)
     visit_delay: Dist = field(default_factory=Dist)
+    # The assessment's length, timed from when a worker first holds the case (not from the
+    # referral): a late allocation delays the completion (docs/decisions/0021).
     assessment_duration: Dist = field(default_factory=Dist)
     min_assessment_after_visit: Dist = field(default_factory=Dist)
     assessment_outcomes: AssessmentOutcomesByRoute = field(default_factory=AssessmentOutcomesByRoute)
+    # s47 assessments of a child who has had a CP plan before (null: as any s47 assessment).
+    s47_after_cp: Optional[AssessmentOutcomeShares] = None
     conference_delay: Dist = field(default_factory=Dist)
+    conference_outcomes: ConferenceOutcomeShares = field(default_factory=ConferenceOutcomeShares)
     plan_duration: PlanDurations = field(default_factory=PlanDurations)
+    plan_endings: PlanEndings = field(default_factory=PlanEndings)
+    case_weights: CaseWeights = field(default_factory=CaseWeights)
     opening_stock: bool = True
+
+
+@dataclass
+class ReturnRoute:
+    """Children who leave one way: the share who come back as a new contact, and at what priority."""
+
+    share: float = 0.0
+    priority: Optional[PriorityShares] = None  # null: the demand's priority mix
+
+
+@dataclass
+class ReturnRoutes:
+    no_further_action: ReturnRoute = field(default_factory=ReturnRoute)  # MASH: no further action
+    early_help: ReturnRoute = field(default_factory=ReturnRoute)         # MASH: stepped down to early help
+    closed: ReturnRoute = field(default_factory=ReturnRoute)             # closed at assessment or conference
+    plan_ended: ReturnRoute = field(default_factory=ReturnRoute)         # closed after a CIN or looked-after plan
+    cp_plan_ended: ReturnRoute = field(default_factory=ReturnRoute)      # closed after a CP plan
+
+
+@dataclass
+class ReturnsConfig:
+    """Children who come back to the front door after a case ended (re-referrals, repeat contacts)."""
+
+    delay: Dist = field(default_factory=lambda: Dist(kind="exponential", mean=180.0, unit="days"))
+    routes: ReturnRoutes = field(default_factory=ReturnRoutes)
 
 
 @dataclass
@@ -208,6 +276,16 @@ class SicknessConfig:
 
 
 @dataclass
+class ReallocationConfig:
+    """Changes of social worker besides a worker leaving (each an assumption; docs/decisions/0023)."""
+
+    manage_per_year: float = 0.0          # long-term cases moved to another worker (MANAGE), per case-year
+    absence_cover_after_days: float = 0.0  # a worker absent longer than this has their cases covered (0: never)
+    handover_days: float = 0.0            # a leaver hands their cases over this many days before going (within notice)
+    transfer_on_plan_change: float = 0.0  # probability a change of plan moves the child to another worker
+
+
+@dataclass
 class WorkforceConfig:
     mash: TeamConfig = field(default_factory=TeamConfig)
     assessment: TeamConfig = field(default_factory=TeamConfig)
@@ -215,6 +293,7 @@ class WorkforceConfig:
     turnover: TurnoverConfig = field(default_factory=TurnoverConfig)
     recruitment: RecruitmentConfig = field(default_factory=RecruitmentConfig)
     sickness: SicknessConfig = field(default_factory=SicknessConfig)
+    reallocation: ReallocationConfig = field(default_factory=ReallocationConfig)
     annual_cost_per_fte: ByKind = field(default_factory=ByKind)
 
 
@@ -252,6 +331,7 @@ class ServiceConfig:
     demand: DemandConfig = field(default_factory=DemandConfig)
     mash: MashConfig = field(default_factory=MashConfig)
     casework: CaseworkConfig = field(default_factory=CaseworkConfig)
+    returns: ReturnsConfig = field(default_factory=ReturnsConfig)
     workforce: WorkforceConfig = field(default_factory=WorkforceConfig)
     funding: List[FundingAction] = field(default_factory=list)
 
@@ -528,8 +608,20 @@ def validate(cfg: RunConfig) -> None:
         _check_dist(f"service.casework.{name}", getattr(c, name))
     for route in ("s47", "other"):
         _check_shares(f"service.casework.assessment_outcomes.{route}", getattr(c.assessment_outcomes, route))
+    if c.s47_after_cp is not None:
+        _check_shares("service.casework.s47_after_cp", c.s47_after_cp)
+    _check_shares("service.casework.conference_outcomes", c.conference_outcomes)
     for plan in ("cin", "cp", "lac"):
         _check_dist(f"service.casework.plan_duration.{plan}", getattr(c.plan_duration, plan))
+    for plan in ("cin", "cp"):
+        ending = getattr(c.plan_endings, plan)
+        _check_shares(f"service.casework.plan_endings.{plan}", ending)
+        if getattr(ending, plan) > 0:
+            raise ConfigError(f"service.casework.plan_endings.{plan}.{plan}", "must be 0: a plan ending is followed by "
+                                                                             "a different plan or by closure")
+    for f in fields(c.case_weights):
+        _number(f"service.casework.case_weights.{f.name}", getattr(c.case_weights, f.name), 0.1, 10)
+    _check_returns("service.returns", s.returns)
     for team in TEAMS:  # MASH screeners hold no caseload: their caps are not used
         _check_team(f"service.workforce.{team}", getattr(s.workforce, team), holds_cases=team != "mash")
     _check_dynamics("service.workforce", s.workforce)
@@ -544,6 +636,25 @@ def validate(cfg: RunConfig) -> None:
     if posts > MAX_POSTS:
         raise ConfigError("service.workforce", f"has {posts:,} posts (with those the funding schedule adds) but may "
                                                f"have at most {MAX_POSTS:,}")
+
+
+MAX_RETURN_SHARE = 0.95  # of the children leaving one way; above it returns would multiply without end
+
+
+def _check_returns(key: str, r: ReturnsConfig) -> None:
+    _check_dist(f"{key}.delay", r.delay)
+    for f in fields(r.routes):
+        route = getattr(r.routes, f.name)
+        _number(f"{key}.routes.{f.name}.share", route.share, 0, MAX_RETURN_SHARE)
+        if route.priority is not None:
+            _check_shares(f"{key}.routes.{f.name}.priority", route.priority)
+
+
+def _check_reallocation(key: str, r: ReallocationConfig) -> None:
+    _number(f"{key}.manage_per_year", r.manage_per_year, 0, 52)
+    _number(f"{key}.absence_cover_after_days", r.absence_cover_after_days, 0, MAX_DAYS)
+    _number(f"{key}.handover_days", r.handover_days, 0, MAX_DAYS)
+    _number(f"{key}.transfer_on_plan_change", r.transfer_on_plan_change, 0, 1)
 
 
 def _check_by_kind(key: str, values: ByKind, upper: float) -> None:
@@ -567,6 +678,7 @@ def _check_dynamics(key: str, wf: WorkforceConfig) -> None:
             raise ConfigError(f"{key}.recruitment.{name}", f"is {v} but must lie between 0 and 1")
     for name in ("ramp_up_days", "asye_days", "stop_before_end_days"):
         _number(f"{key}.recruitment.{name}", getattr(r, name), 0, MAX_DAYS)
+    _check_reallocation(f"{key}.reallocation", wf.reallocation)
     sk = wf.sickness
     if not (_finite(sk.absence_share) and 0 <= sk.absence_share < 0.5):
         raise ConfigError(f"{key}.sickness.absence_share", f"is {sk.absence_share} but must be at least 0 and below 0.5")

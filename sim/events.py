@@ -11,24 +11,34 @@ from typing import NamedTuple, Optional
 
 
 class ContactReceived(NamedTuple):
-    """A contact reached the MASH (``case_id`` follows the child from here on)."""
+    """A contact reached the MASH: a new ``case_id`` starts here, for child ``child_id``.
+
+    A child new to the front door gets a new ``child_id`` (``reason`` new); a child who comes
+    back after an earlier case ended keeps theirs (``reason`` returned).
+    """
     t: float
     case_id: int
     priority: str        # red | amber | green
     source: str          # police | schools | health | council | individuals | other
     needs_consent: bool  # parental consent / partner information needed before a decision
+    child_id: Optional[int] = None
+    reason: str = "new"  # new | returned
     name = "contact_received"
 
 
+# Every event about a case carries its ``child_id`` (last, so that the case's own fields keep
+# their positions).
 class ConsentRequested(NamedTuple):
     t: float
     case_id: int
+    child_id: Optional[int] = None
     name = "consent_requested"
 
 
 class ConsentReceived(NamedTuple):
     t: float
     case_id: int
+    child_id: Optional[int] = None
     name = "consent_received"
 
 
@@ -37,6 +47,7 @@ class MashStarted(NamedTuple):
     t: float
     case_id: int
     worker_id: str
+    child_id: Optional[int] = None
     name = "mash_started"
 
 
@@ -45,6 +56,7 @@ class MashDecided(NamedTuple):
     case_id: int
     worker_id: str
     outcome: str  # no_further_action | early_help | referral
+    child_id: Optional[int] = None
     name = "mash_decided"
 
 
@@ -54,15 +66,25 @@ class ReferralAccepted(NamedTuple):
     case_id: int
     priority: str
     s47: bool  # strategy discussion held, s47 enquiry
+    child_id: Optional[int] = None
     name = "referral_accepted"
 
 
 class Allocated(NamedTuple):
-    """A social worker in ``team`` took the case (from the previous worker, if any)."""
+    """A social worker in ``team`` took the case (from the previous worker, if any).
+
+    ``reason`` says why the case changed hands: ``referral`` (its first worker), ``TSPROC``
+    (a transfer: to the long-term team, or to another worker when the plan changes), ``MANAGE``
+    (a management decision: caseload rebalancing), or the reason of the ``case_reallocated``
+    that put the case back in the queue (``LEFTRL``, ``ABSENC``, ``ORGRST``).  The codes are
+    the Standard Safeguarding Dataset's worker-change reasons.
+    """
     t: float
     case_id: int
     worker_id: str
     team: str
+    child_id: Optional[int] = None
+    reason: str = "referral"
     name = "allocated"
 
 
@@ -71,6 +93,7 @@ class Seen(NamedTuple):
     t: float
     case_id: int
     worker_id: str
+    child_id: Optional[int] = None
     name = "seen"
 
 
@@ -78,24 +101,52 @@ class AssessmentCompleted(NamedTuple):
     t: float
     case_id: int
     worker_id: str
-    outcome: str  # close | cin | cp | lac
+    outcome: str  # close | cin | cp (an initial conference follows) | lac
+    child_id: Optional[int] = None
     name = "assessment_completed"
 
 
+class ConferenceHeld(NamedTuple):
+    """The initial child protection conference decided: ``cp`` (a plan), ``cin`` or ``close``."""
+    t: float
+    case_id: int
+    outcome: str
+    child_id: Optional[int] = None
+    name = "conference_held"
+
+
 class PlanStarted(NamedTuple):
-    """A child in need, child protection or looked-after plan began; the case moves to long-term."""
+    """A child in need, child protection or looked-after plan began.
+
+    ``reason``: ``assessment``, ``conference`` (a CP plan, or CIN after a conference),
+    ``step_down`` (CP to CIN), ``escalation`` (into care from CIN or CP), or ``opening_stock``
+    (open at the start of the simulation).
+    """
     t: float
     case_id: int
     plan: str    # cin | cp | lac
-    reason: str  # assessment | opening_stock (open at the start of the simulation)
+    reason: str
+    child_id: Optional[int] = None
     name = "plan_started"
+
+
+class PlanEnded(NamedTuple):
+    """The case's plan ended: another plan follows (``step_down``, ``escalation``) or the case
+    closes (``ended``) at the same instant."""
+    t: float
+    case_id: int
+    plan: str
+    reason: str  # ended | step_down | escalation
+    child_id: Optional[int] = None
+    name = "plan_ended"
 
 
 class CaseClosed(NamedTuple):
     t: float
     case_id: int
     worker_id: Optional[str]
-    reason: str  # assessment | plan_ended
+    reason: str  # assessment | conference | plan_ended
+    child_id: Optional[int] = None
     name = "case_closed"
 
 
@@ -175,11 +226,18 @@ class NoticeGiven(NamedTuple):
 
 
 class CaseReallocated(NamedTuple):
-    """The case's worker left: it returns to ``team``'s allocation queue (one more change of worker)."""
+    """The case's worker stopped holding it: it returns to ``team``'s allocation queue.
+
+    ``reason`` is the Standard Safeguarding Dataset's worker-change code: ``LEFTRL`` (the worker
+    left, or handed over during their notice), ``ABSENC`` (cover during a long absence),
+    ``ORGRST`` (the post closed when its funding ended: a restructure).
+    """
     t: float
     case_id: int
-    worker_id: str  # the worker who left
+    worker_id: str  # the worker who stopped holding it
     team: str
+    child_id: Optional[int] = None
+    reason: str = "LEFTRL"
     name = "case_reallocated"
 
 
@@ -211,5 +269,6 @@ EVENT_TYPES = {cls.name: cls for cls in (
     ReferralAccepted, Allocated, Seen, AssessmentCompleted, PlanStarted, CaseClosed,
     PostOpened, PostFundingChanged, PostClosed, RecruitmentStarted, WorkerStarted, WorkerChanged,
     AbsenceStarted, AbsenceEnded, NoticeGiven, CaseReallocated, WorkerLeft, PackageStarted, PackageEnded,
+    ConferenceHeld, PlanEnded,
 )}
 EVENT_NAMES = tuple(EVENT_TYPES)

@@ -22,6 +22,7 @@ from .events import EVENT_NAMES, EVENT_TYPES
 # Column name -> Arrow type.  Part of caseflow's public interface (docs/event-log.md).
 ATTRIBUTE_COLUMNS: dict[str, pa.DataType] = {
     "case_id": pa.int64(),
+    "child_id": pa.int64(),
     "worker_id": pa.string(),
     "team": pa.string(),
     "priority": pa.string(),

@@ -84,9 +84,10 @@ def replay(events: Iterable) -> ServiceState:
         elif name == "assessment_completed":
             stage[ev.case_id] = "assessing"  # closure or a plan follows at the same instant
         elif name == "plan_started":
-            stage[ev.case_id] = "awaiting_transfer"
-            plan[ev.case_id] = ev.plan
-            queued[ev.case_id] = ("long_term", (PLAN_RANK[ev.plan], ev.t, ev.case_id))
+            if ev.case_id not in plan:  # the case's first plan: it waits for a long-term worker
+                stage[ev.case_id] = "awaiting_transfer"
+                queued[ev.case_id] = ("long_term", (PLAN_RANK[ev.plan], ev.t, ev.case_id))
+            plan[ev.case_id] = ev.plan  # a later plan (step-down, escalation) keeps its worker or place
         elif name == "case_closed":
             del stage[ev.case_id]
             queued.pop(ev.case_id, None)

@@ -28,7 +28,8 @@ def check_catalogued(events) -> None:
 
 
 class _Case:
-    __slots__ = ("stage", "priority", "consent_due", "screener", "holder", "queue", "seen", "outcome", "plan", "t")
+    __slots__ = ("stage", "priority", "consent_due", "screener", "holder", "queue", "seen", "outcome", "plan", "t",
+                 "ending", "conferred")
 
     def __init__(self, stage: str, t: float, priority: str | None = None) -> None:
         self.stage = stage
@@ -41,6 +42,8 @@ class _Case:
         self.seen = False
         self.outcome = None       # assessment outcome, between assessment_completed and what it causes
         self.plan = None
+        self.ending = None        # plan_ended's reason, until the closure or next plan at the same instant
+        self.conferred = False    # the initial conference has decided (after a cp assessment)
 
 
 def check_case_lifecycles(events) -> dict:
@@ -95,6 +98,9 @@ def check_case_lifecycles(events) -> dict:
                 assert c.queue == "assessment" and stage in ("awaiting_allocation", "awaiting_reallocation"), \
                     f"{where}: from {stage}"
                 c.stage = "assessing" if c.seen else "allocated"
+            elif stage == "in_plan":  # a move to another long-term worker (rebalancing, change of plan)
+                assert e.reason in ("TSPROC", "MANAGE") and c.holder not in (None, e.worker_id), \
+                    f"{where}: a move held by {c.holder} for {e.reason}"
             else:
                 assert c.queue == "long_term" and stage in ("awaiting_transfer", "awaiting_reallocation"), \
                     f"{where}: from {stage}"
@@ -106,20 +112,35 @@ def check_case_lifecycles(events) -> dict:
         elif name == "assessment_completed":
             assert stage == "assessing" and e.worker_id == c.holder, f"{where}: from {stage} held by {c.holder}"
             c.stage, c.outcome = "completed", e.outcome
+        elif name == "conference_held":
+            assert stage == "completed" and c.outcome == "cp" and not c.conferred and c.t == e.t, where
+            c.outcome, c.conferred = e.outcome, True
+        elif name == "plan_ended":
+            assert c.ending is None and c.plan == e.plan and stage in (
+                "awaiting_transfer", "in_plan", "awaiting_reallocation"), f"{where}: from {stage}, plan {c.plan}"
+            c.ending = e.reason
         elif name == "plan_started":
-            assert e.reason == "assessment" and stage == "completed" and c.outcome == e.plan and c.t == e.t, where
-            c.stage, c.plan, c.queue, c.outcome = "awaiting_transfer", e.plan, "long_term", None
-        elif name == "case_closed":
-            if e.reason == "assessment":
-                assert stage == "completed" and c.outcome == "close" and c.t == e.t, f"{where}: from {stage}"
+            if e.reason in ("step_down", "escalation"):
+                assert c.ending == e.reason and c.t == e.t and e.plan != c.plan, f"{where}: after {c.ending}"
+                assert (e.plan == "cin") == (e.reason == "step_down"), where
+                c.plan, c.ending = e.plan, None
             else:
-                assert e.reason == "plan_ended" and c.plan is not None and stage in (
-                    "awaiting_transfer", "in_plan", "awaiting_reallocation"), f"{where}: from {stage}"
+                assert e.reason == ("conference" if c.conferred else "assessment") and stage == "completed" \
+                    and c.outcome == e.plan and c.t == e.t, where
+                c.stage, c.plan, c.queue, c.outcome = "awaiting_transfer", e.plan, "long_term", None
+        elif name == "case_closed":
+            if e.reason in ("assessment", "conference"):
+                assert stage == "completed" and c.outcome == "close" and c.t == e.t \
+                    and c.conferred == (e.reason == "conference"), f"{where}: from {stage}"
+            else:
+                assert e.reason == "plan_ended" and c.plan is not None and c.ending == "ended" and c.t == e.t \
+                    and stage in ("awaiting_transfer", "in_plan", "awaiting_reallocation"), f"{where}: from {stage}"
             assert e.worker_id == c.holder, f"{where}: closed by {e.worker_id}, held by {c.holder}"
             del cases[cid]
             ended.add(cid)
         elif name == "case_reallocated":
             assert c.holder is not None and e.worker_id == c.holder, f"{where}: held by {c.holder}"
+            assert e.reason in ("LEFTRL", "ABSENC", "ORGRST"), where
             if stage == "awaiting_transfer":  # keeps its place in the long-term queue
                 assert e.team == "long_term", where
             else:
@@ -130,7 +151,7 @@ def check_case_lifecycles(events) -> dict:
         else:
             raise AssertionError(f"{where}: not an event of a case")
         c.t = e.t
-    transient = {cid: c.stage for cid, c in cases.items() if c.stage in ("decided", "completed")}
+    transient = {cid: c.stage for cid, c in cases.items() if c.stage in ("decided", "completed") or c.ending}
     assert not transient, f"cases stopped part-way through an instantaneous step: {transient}"
     return cases
 
@@ -158,13 +179,20 @@ def check_end_state(events, state) -> dict:
     return fates
 
 
-def check_workers(events) -> Counter:
-    """Workers and posts: nobody is over their cap at any instant (a ``worker_changed`` never cuts
-    a cap below the caseload); cases go only to workers in post in that team, present and not
-    on notice; nobody works before starting or after leaving, or leaves holding a case; a
-    resignation follows a notice; a post holds at most one worker, and only while open.
+def check_workers(events, weights=None) -> Counter:
+    """Workers and posts: a case goes only to a worker whose weighted caseload is below their cap
+    (``weights``: ``casework.case_weights``, all 1 if not given; with unit weights nobody is ever
+    over their cap, and a ``worker_changed`` never cuts a cap below the caseload); cases go only
+    to workers in post in that team, present and not on notice; nobody works before starting or
+    after leaving, or leaves holding a case; a resignation follows a notice; a post holds at most
+    one worker, and only while open.
 
     Returns counts: workers who reached their cap, leavers, reallocations, allocations."""
+    w8 = {k: getattr(weights, k) for k in ("assessment", "assessment_s47", "cin", "cp", "lac")} if weights else None
+    unit = w8 is None or all(v == 1 for v in w8.values())
+    s47: dict[int, bool] = {}
+    plan: dict[int, str] = {}
+    weight: dict[int, float] = {}  # what the case counts towards its holder's load now
     workers: dict[str, dict] = {}
     post_of: dict[str, str | None] = {}  # open post -> worker in it
     holder: dict[int, str] = {}
@@ -186,8 +214,16 @@ def check_workers(events) -> Counter:
                                         post=e.post_id)
         elif name == "worker_changed":
             w = workers[e.worker_id]
-            assert e.cap >= w["load"], f"{where}: {e.worker_id}'s cap cut below their caseload"
+            assert not unit or e.cap >= w["load"], f"{where}: {e.worker_id}'s cap cut below their caseload"
             w["cap"] = e.cap
+        elif name == "referral_accepted":
+            s47[e.case_id] = e.s47
+        elif name == "plan_started":
+            plan[e.case_id] = e.plan
+            if e.case_id in holder and workers[holder[e.case_id]]["team"] == "long_term" and w8:
+                new = w8[e.plan]
+                workers[holder[e.case_id]]["load"] += new - weight[e.case_id]
+                weight[e.case_id] = new
         elif name in ("notice_given", "absence_started", "absence_ended"):
             assert e.worker_id in workers, f"{where}: {e.worker_id} not in post"
             workers[e.worker_id]["notice" if name == "notice_given" else "absent"] = name != "absence_ended"
@@ -197,22 +233,29 @@ def check_workers(events) -> Counter:
             assert w["team"] == e.team and not w["notice"] and not w["absent"], \
                 f"{where}: {e.worker_id} is in {w['team']}, on notice {w['notice']}, absent {w['absent']}"
             if e.case_id in holder:
-                workers[holder[e.case_id]]["load"] -= 1
+                workers[holder[e.case_id]]["load"] -= weight[e.case_id]
+            if w8 is None:
+                weight[e.case_id] = 1.0
+            elif e.team == "assessment":
+                weight[e.case_id] = w8["assessment_s47" if s47.get(e.case_id) else "assessment"]
+            else:
+                weight[e.case_id] = w8[plan[e.case_id]]
+            assert w["load"] < w["cap"] - 1e-6, f"{where}: {e.worker_id} had no room ({w['load']} of {w['cap']})"
             holder[e.case_id] = e.worker_id
-            w["load"] += 1
-            w["full"] = w["full"] or w["load"] == w["cap"]
-            assert w["load"] <= w["cap"], f"{where}: {e.worker_id} over their cap of {w['cap']}"
+            w["load"] += weight[e.case_id]
+            w["full"] = w["full"] or w["load"] >= w["cap"] - 1e-6
+            assert not unit or w["load"] <= w["cap"], f"{where}: {e.worker_id} over their cap of {w['cap']}"
             counts["allocations"] += 1
         elif name in ("case_closed", "case_reallocated"):
             if name == "case_reallocated":
                 assert holder.get(e.case_id) == e.worker_id, f"{where}: reallocated from someone not holding it"
                 counts["reallocations"] += 1
             if e.case_id in holder:
-                workers[holder.pop(e.case_id)]["load"] -= 1
+                workers[holder.pop(e.case_id)]["load"] -= weight.pop(e.case_id)
         elif name == "worker_left":
             w = workers.pop(e.worker_id, None)
             assert w is not None, f"{where}: {e.worker_id} not in post"
-            assert w["load"] == 0, f"{where}: {e.worker_id} left holding {w['load']} cases"
+            assert abs(w["load"]) < 1e-6, f"{where}: {e.worker_id} left holding {w['load']} of load"
             assert e.reason != "resigned" or w["notice"], f"{where}: resigned without notice"
             if post_of.get(w["post"]) == e.worker_id:
                 post_of[w["post"]] = None

@@ -214,7 +214,8 @@ def test_converting_a_temporary_post_recruits_into_it_if_vacant():
 
 
 def test_room_index_chooses_as_a_scan_of_the_team_would():
-    """Most room first, earliest joiner among equals, whatever the order of changes."""
+    """Most room first (cap minus weighted load), earliest joiner among equals, whatever the
+    order of changes."""
     import random
     from types import SimpleNamespace
 
@@ -227,7 +228,7 @@ def test_room_index_chooses_as_a_scan_of_the_team_would():
     def scan():
         best, best_room = None, 0
         for w in team:
-            room = w.cap - len(w.caseload)
+            room = round((w.cap - w.load) * 10)
             if room > best_room and w.accepting and not w.absent:
                 best, best_room = w, room
         return best
@@ -237,17 +238,19 @@ def test_room_index_chooses_as_a_scan_of_the_team_would():
         move = rnd.random()
         if move < 0.05 or not team:
             seq += 1
-            w = SimpleNamespace(seq=seq, cap=rnd.randint(1, 8), caseload=set(), accepting=True, absent=False, left=False)
+            w = SimpleNamespace(seq=seq, cap=rnd.randint(1, 8), caseload={}, load=0.0, accepting=True, absent=False,
+                                left=False)
             team.append(w)
             index.update(w)
         else:
             w = rnd.choice(team)
             # ``update`` only where the model calls it: allocation, release, return, new cap.
-            if move < 0.45 and len(w.caseload) < w.cap:
-                w.caseload.add(step)
+            if move < 0.45 and w.load < w.cap:
+                w.caseload[step] = rnd.choice([0.5, 0.8, 1.0, 1.5])  # weights by case type
+                w.load += w.caseload[step]
                 index.update(w)
             elif move < 0.80 and w.caseload:
-                w.caseload.pop()
+                w.load -= w.caseload.popitem()[1]
                 index.update(w)
             elif move < 0.85:
                 w.absent = not w.absent

@@ -4,6 +4,8 @@ Order: priority (red, amber, green; for long-term transfers CP, then looked afte
 then first come first served (a case whose worker left rejoins by its own priority, at the
 time it came back).  Allocation decisions are made on working days; a worker is chosen among
 those present, not on notice and under their caseload cap, the one with most room first.
+Caps count weighted load (``casework.case_weights``: an s47 enquiry or a CP plan can weigh
+more than a stable CIN plan); a worker has room while their load is below their cap.
 """
 from __future__ import annotations
 
@@ -12,8 +14,11 @@ from heapq import heappop, heappush
 from ..events import Allocated
 
 
+ROOM_STEPS = 10  # room is indexed in tenths of a case weight
+
+
 class RoomIndex:
-    """The team's workers who can take a case, by room (cap minus caseload).
+    """The team's workers who can take a case, by room (cap minus weighted load, in tenths).
 
     ``best()`` gives the worker with most room, the earliest to join the team among equals:
     the same choice as scanning the team in order, but without the scan, whose cost grows with
@@ -31,7 +36,7 @@ class RoomIndex:
 
     @staticmethod
     def room(w) -> int:
-        return w.cap - len(w.caseload) if (w.accepting and not w.absent and not w.left) else 0
+        return round((w.cap - w.load) * ROOM_STEPS) if (w.accepting and not w.absent and not w.left) else 0
 
     def update(self, w) -> None:
         room = self.room(w)
@@ -117,13 +122,44 @@ class Allocation:
             heappop(waiting)
             case.queue_key = None
             previous = case.worker
-            worker.caseload.add(case.case_id)
-            self.rooms.update(worker)
-            case.worker = worker
-            self.log(Allocated(self.env.now, case.case_id, worker.worker_id, self.team))
+            reason = "TSPROC" if previous is not None else (case.requeue_reason or "referral")
+            case.requeue_reason = None
             if previous is not None:  # a transfer between teams frees the previous worker
-                self.service.release(previous, case.case_id)
+                self.service.release(previous, case)
+            self.hand(case, worker, reason)
             self.service.allocated(case, worker)
+
+    def hand(self, case, worker, reason: str) -> None:
+        """``worker`` takes ``case`` (logged with the reason it changed hands)."""
+        case.weight = self.service.weight_of(case, self.team)
+        worker.caseload.add(case.case_id)
+        worker.load += case.weight
+        self.rooms.update(worker)
+        case.worker = worker
+        self.log(Allocated(self.env.now, case.case_id, worker.worker_id, self.team, case.child_id, reason))
+
+    def reweigh(self, worker, case, weight: float) -> None:
+        """The case's weight changed (its plan changed) while ``worker`` holds it."""
+        worker.load += weight - case.weight
+        case.weight = weight
+        self.rooms.update(worker)
+        self.poke()
+
+    def transfer(self, case, reason: str) -> bool:
+        """Move a held case straight to the colleague with most room, if they have more than its
+        worker has (caseload rebalancing, a change of plan); True if it moved."""
+        current = case.worker
+        best, best_room = None, max(RoomIndex.room(current), 0)
+        for w in self.workers:
+            room = RoomIndex.room(w)
+            if w is not current and room > best_room:
+                best, best_room = w, room
+        if best is None:
+            return False
+        self.service.release(current, case)
+        self.hand(case, best, reason)
+        self.service.allocated(case, best)
+        return True
 
     def worker_with_room(self):
         """Among workers present, not on notice and under their cap, the one with most room."""

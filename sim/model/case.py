@@ -1,4 +1,9 @@
-"""A child's case as the live simulation holds it (mutable working state, not a record)."""
+"""A child's case as the live simulation holds it (mutable working state, not a record).
+
+A case is one episode at the front door: a contact, and what follows from it, to its end.  A
+child can have many cases over time (``child_id``): one who comes back after a case ended
+starts a new case and keeps their ``child_id``.
+"""
 from __future__ import annotations
 
 PRIORITY_RANK = {"red": 0, "amber": 1, "green": 2}
@@ -6,11 +11,13 @@ PLAN_RANK = {"cp": 0, "lac": 1, "cin": 2}  # order of transfer to long-term team
 
 
 class Case:
-    __slots__ = ("case_id", "priority", "s47", "stage", "worker", "plan", "queue_key", "referred_at",
-                 "seen", "process", "assigned")
+    __slots__ = ("case_id", "child_id", "priority", "s47", "stage", "worker", "plan", "queue_key", "referred_at",
+                 "seen", "process", "assigned", "weight", "had_cp", "plan_process", "work_started",
+                 "requeue_reason")
 
-    def __init__(self, case_id: int, priority: str):
+    def __init__(self, case_id: int, child_id: int, priority: str, had_cp: bool = False):
         self.case_id = case_id
+        self.child_id = child_id
         self.priority = priority
         self.s47 = False
         self.stage = "awaiting_screening"
@@ -21,3 +28,8 @@ class Case:
         self.seen = False        # first visit done
         self.process = None      # the assessment's SimPy process, once allocated
         self.assigned = None     # event the assessment waits on while the case has no worker
+        self.weight = 1.0        # what the case counts towards its worker's weighted caseload
+        self.had_cp = had_cp     # the child has had a child protection plan before (this case or earlier)
+        self.plan_process = None  # the running plan's SimPy process
+        self.work_started = None  # when a worker first held the case (the assessment's clock starts)
+        self.requeue_reason = None  # why the case went back to a queue (SSD code), until reallocated

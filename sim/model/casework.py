@@ -1,22 +1,28 @@
-"""Casework: first visit, assessment, conference, plans, closure.
+"""Casework: first visit, assessment, conference, plans and their changes, closure.
 
-The first visit follows allocation (s47 within about a working day, others a few working
-days).  The assessment's length is sampled from referral (the DfE's published distribution of
-referral-to-completion times), but it cannot finish before the visit plus a minimum of work,
-so allocation delays push completion later.  When the outcome is a child protection plan the
-decision is the initial conference's, timed from the strategy discussion (DfE C4).  Plans
-(CIN, CP, looked after) move the case to a long-term team and hold a worker's caseload until
-they end.  If the allocated worker leaves before the visit, the next worker visits; an
-assessment whose worker has gone waits for the next one before it can be completed.
+The assessment is work the allocated worker does: its clock starts when a worker first holds
+the case, so a late allocation delays the completion (docs/decisions/0021).  The first visit
+follows allocation (s47 within about a working day, others a few working days).  An s47
+enquiry that leads to an initial child protection conference is decided there, timed from the
+strategy discussion (DfE C4); about 86% of conferences make a CP plan, the rest a CIN plan or
+closure.  Plans (CIN, CP, looked after) move the case to a long-term team and hold a worker's
+caseload until they end; a CP plan may step down to CIN, and CIN and CP plans may escalate to
+care (``plan_endings``).  If the allocated worker leaves before the visit, the next worker
+visits; an assessment whose worker has gone waits for the next one before it is completed.
 """
 from __future__ import annotations
 
-from ..distributions import Choice, Sampler, draw_array, mean_of, sampler_in_clock_days
-from ..events import AssessmentCompleted, CaseClosed, PlanStarted, Seen
+from ..distributions import Bernoulli, Choice, Sampler, draw_array, mean_of, sampler_in_clock_days
+from ..events import AssessmentCompleted, CaseClosed, ConferenceHeld, PlanEnded, PlanStarted, Seen
 from .case import PLAN_RANK
+from .flows import expected_plan_starts_per_day
 
 ASSESSMENT_OUTCOMES = ["close", "cin", "cp", "lac"]
+CONFERENCE_OUTCOMES = ["cp", "cin", "close"]
 PLANS = ("cin", "cp", "lac")
+NEXT_AFTER = {"cin": ["close", "cp", "lac"], "cp": ["close", "cin", "lac"]}
+
+__all__ = ["Casework", "expected_plan_starts_per_day"]
 
 
 class Casework:
@@ -28,20 +34,31 @@ class Casework:
         s, cal = service.streams, service.calendar
         self.visit_s47 = sampler_in_clock_days(Sampler(cfg.visit_delay_s47, s("visit_s47")), cal)
         self.visit = sampler_in_clock_days(Sampler(cfg.visit_delay, s("visit")), cal)
-        # Both timed from the referral (the strategy discussion for s47), not from now.
+        # Timed from the allocation (the worker's own work); the conference from the referral
+        # (the strategy discussion), as the DfE times it.
         self.assessment_due = sampler_in_clock_days(Sampler(cfg.assessment_duration, s("assessment_duration")), cal)
         self.min_after_visit = sampler_in_clock_days(Sampler(cfg.min_assessment_after_visit, s("assessment_min")), cal)
         self.conference_due = sampler_in_clock_days(Sampler(cfg.conference_delay, s("conference_delay")), cal)
-        self.outcome = {route: Choice(ASSESSMENT_OUTCOMES, [getattr(getattr(cfg.assessment_outcomes, route), o)
-                                                            for o in ASSESSMENT_OUTCOMES], s(f"assessment_outcome_{route}"))
-                        for route in ("s47", "other")}
+        routes = {"s47": cfg.assessment_outcomes.s47, "other": cfg.assessment_outcomes.other,
+                  "s47_after_cp": cfg.s47_after_cp or cfg.assessment_outcomes.s47}
+        self.outcome = {route: Choice(ASSESSMENT_OUTCOMES, [getattr(shares, o) for o in ASSESSMENT_OUTCOMES],
+                                      s(f"assessment_outcome_{route}"))
+                        for route, shares in routes.items()}
+        self.conference = Choice(CONFERENCE_OUTCOMES, [getattr(cfg.conference_outcomes, o) for o in CONFERENCE_OUTCOMES],
+                                 s("conference_outcome"))
         self.plan_end = {p: sampler_in_clock_days(Sampler(getattr(cfg.plan_duration, p), s(f"plan_duration_{p}")), cal)
                          for p in PLANS}
+        self.next_after = {p: Choice(NEXT_AFTER[p], [getattr(getattr(cfg.plan_endings, p), o) for o in NEXT_AFTER[p]],
+                                     s(f"plan_ending_{p}")) for p in NEXT_AFTER}
+        realloc = service.cfg.service.workforce.reallocation
+        self.moves_worker = Bernoulli(realloc.transfer_on_plan_change, s("transfer_on_plan_change"))
 
     # -- processes ------------------------------------------------------------------------------
     def assess(self, case):
-        """Allocated to an assessment worker: visit, assess, then close or start a plan."""
+        """Allocated to an assessment worker: visit, assess, then close, start a plan or confer."""
         env, log = self.env, self.log
+        case.work_started = env.now
+        due = self.assessment_due(env.now)  # the work, from when a worker first holds the case
         visit = self.visit_s47 if case.s47 else self.visit
         while True:  # the first visit, by whoever holds the case when it falls due
             worker = case.worker
@@ -52,42 +69,67 @@ class Casework:
             if case.worker is worker:
                 break
         case.seen = True
-        log(Seen(env.now, case.case_id, worker.worker_id))
+        log(Seen(env.now, case.case_id, worker.worker_id, case.child_id))
         case.stage = "assessing"
-        outcome = self.outcome["s47" if case.s47 else "other"]()
-        # A child protection plan is decided at the initial conference, timed from the strategy
-        # discussion (DfE C4 times; statutory target 15 working days); others when the assessment ends.
-        due = self.conference_due(case.referred_at) if outcome == "cp" else self.assessment_due(case.referred_at)
+        route = ("s47_after_cp" if case.had_cp else "s47") if case.s47 else "other"
+        outcome = self.outcome[route]()
+        # An s47 enquiry that goes to conference is decided there, timed from the strategy
+        # discussion (DfE C4; statutory target 15 working days); others when the work is done.
+        if outcome == "cp":
+            due = self.conference_due(case.referred_at)
         done = max(due, self.min_after_visit(env.now))
-        yield env.timeout(done - env.now)
+        yield env.timeout(max(0.0, done - env.now))
         while case.worker is None:  # nobody to sign it off until the case is reallocated
             yield self.service.worker_assigned(case)
-        log(AssessmentCompleted(env.now, case.case_id, case.worker.worker_id, outcome))
+        log(AssessmentCompleted(env.now, case.case_id, case.worker.worker_id, outcome, case.child_id))
         if outcome == "close":
             self.close(case, "assessment")
+        elif outcome == "cp":
+            decision = self.conference()
+            log(ConferenceHeld(env.now, case.case_id, decision, case.child_id))
+            if decision == "close":
+                self.close(case, "conference")
+            else:
+                self.start_plan(case, decision, "conference", self.plan_end[decision](env.now))
         else:
             self.start_plan(case, outcome, "assessment", self.plan_end[outcome](env.now))
 
     def start_plan(self, case, plan: str, reason: str, ends_at: float) -> None:
-        self.log(PlanStarted(self.env.now, case.case_id, plan, reason))
+        """A plan starts: the first moves the case to the long-term team; a later one may move it
+        to another worker there (``transfer_on_plan_change``)."""
+        self.log(PlanStarted(self.env.now, case.case_id, plan, reason, case.child_id))
+        first = case.plan is None
         case.plan = plan
-        case.stage = "awaiting_transfer"
-        self.service.allocation["long_term"].refer(case, PLAN_RANK[plan])
-        self.env.process(self.plan_runs(case, ends_at))
+        if plan == "cp":
+            case.had_cp = True
+        if first:
+            case.stage = "awaiting_transfer"
+            self.service.allocation["long_term"].refer(case, PLAN_RANK[plan])
+        else:
+            self.service.plan_changed(case, move=self.moves_worker())
+        case.plan_process = self.env.process(self.plan_runs(case, ends_at))
 
     def plan_runs(self, case, ends_at: float):
-        yield self.env.timeout(ends_at - self.env.now)
-        self.close(case, "plan_ended")
+        yield self.env.timeout(max(0.0, ends_at - self.env.now))
+        plan = case.plan
+        after = "close" if plan == "lac" else self.next_after[plan]()
+        if after == "close":
+            self.log(PlanEnded(self.env.now, case.case_id, plan, "ended", case.child_id))
+            self.close(case, "plan_ended")
+            return
+        self.log(PlanEnded(self.env.now, case.case_id, plan, "step_down" if after == "cin" else "escalation",
+                           case.child_id))
+        self.start_plan(case, after, "step_down" if after == "cin" else "escalation", self.plan_end[after](self.env.now))
 
     def close(self, case, reason: str) -> None:
         if case.queue_key is not None:
             self.service.allocation["long_term"].withdraw(case)
         worker = case.worker
-        self.log(CaseClosed(self.env.now, case.case_id, worker.worker_id if worker else None, reason))
+        self.log(CaseClosed(self.env.now, case.case_id, worker.worker_id if worker else None, reason, case.child_id))
         case.worker = None
         if worker is not None:
-            self.service.release(worker, case.case_id)
-        self.service.case_ended(case)
+            self.service.release(worker, case)
+        self.service.case_ended(case, "plan_ended" if reason == "plan_ended" else "closed")
 
     # -- the service as the simulation finds it ---------------------------------------------------
     def open_stock(self, plan_starts_per_day: dict[str, float]) -> None:
@@ -110,22 +152,7 @@ class Casework:
             chosen = rng.choice(pool, size=n, p=pool / pool.sum()) if pool.sum() > 0 else pool[:n]
             remaining = chosen * rng.random(n)
             for r in remaining.tolist():
-                case = self.service.new_case("amber")
+                case = self.service.new_case("amber", self.service.new_child())
                 end = now + r if spec.unit == "days" else self.service.calendar.add_working_days(now, r)
                 self.start_plan(case, plan, "opening_stock", end)
-
-
-def expected_plan_starts_per_day(cfg) -> dict[str, float]:
-    """Plan starts per calendar day implied by the demand, MASH and assessment shares."""
-    s = cfg.service
-    per_day = s.demand.contacts_per_year / 365.0
-    out = dict.fromkeys(PLANS, 0.0)
-    for p in ("red", "amber", "green"):
-        referrals = per_day * getattr(s.demand.priority, p) * getattr(s.mash.outcomes, p).referral
-        s47 = getattr(s.mash.s47_share, p)
-        for plan in PLANS:
-            out[plan] += referrals * (s47 * getattr(s.casework.assessment_outcomes.s47, plan)
-                                      + (1 - s47) * getattr(s.casework.assessment_outcomes.other, plan))
-    return out
-
 

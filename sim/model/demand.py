@@ -11,8 +11,9 @@ import datetime as dt
 
 from ..calendar import WorkingCalendar
 from ..config import DemandConfig
-from ..distributions import Bernoulli, Choice
+from ..distributions import Bernoulli, Choice, Sampler, sampler_in_clock_days
 from ..events import ContactReceived
+from .flows import EXITS, contact_rates, return_mixes
 
 
 def day_factor(demand: DemandConfig, day: dt.date) -> float:
@@ -35,27 +36,70 @@ def daily_contact_rates(demand: DemandConfig, calendar: WorkingCalendar, first_d
             for d in calendar.working_days_in(first_day, last_day)]
 
 
-def contacts(env, service):
-    """SimPy process: generate the contacts, handing each to the MASH as it arrives."""
+class FrontDoor:
+    """Contacts reach the MASH: children new to the front door, and children coming back.
+
+    New children arrive as the Poisson stream of ``contacts``; a child whose case ended may
+    come back after a delay (``service.returns``: a share for each way out).  The new
+    children's volume is scaled down by the expected returns so that all contacts together
+    number ``contacts_per_year`` (``flows.contact_rates``).
+    """
+
+    def __init__(self, env, service):
+        cfg = service.cfg.service
+        self.env = env
+        self.service = service
+        s = service.streams
+        d = cfg.demand
+        self.priority = Choice(["red", "amber", "green"], [d.priority.red, d.priority.amber, d.priority.green],
+                               s("priority"))
+        names = ["police", "schools", "health", "council", "individuals", "other"]
+        self.source = Choice(names, [getattr(d.source, n) for n in names], s("source"))
+        shares = cfg.mash.consent_share
+        self.consent = {p: Bernoulli(getattr(shares, p), s(f"consent_{p}")) for p in ("red", "amber", "green")}
+        self.new_per_year, _ = contact_rates(service.cfg)
+        routes = cfg.returns.routes
+        self.comes_back = {k: Bernoulli(getattr(routes, k).share, s(f"returns_{k}")) for k in EXITS
+                           if getattr(routes, k).share > 0}
+        self.return_priority = {k: Choice(["red", "amber", "green"], [mix["red"], mix["amber"], mix["green"]],
+                                          s(f"returns_priority_{k}")) for k, mix in return_mixes(service.cfg).items()}
+        self.back_at = (sampler_in_clock_days(Sampler(cfg.returns.delay, s("returns_delay")), service.calendar)
+                        if self.comes_back else None)
+        self.log = service.log.append
+
+    def contact(self, child_id: int, priority: str, reason: str, had_cp: bool = False) -> None:
+        """A contact about ``child_id`` reaches the MASH now."""
+        case = self.service.new_case(priority, child_id, had_cp)
+        needs_consent = self.consent[priority]()
+        self.log(ContactReceived(self.env.now, case.case_id, priority, self.source(), needs_consent, child_id, reason))
+        self.service.mash.receive(case, needs_consent)
+
+    def left(self, case, way_out: str) -> None:
+        """``case`` ended (``way_out``, one of ``flows.EXITS``): the child may come back later."""
+        if way_out == "plan_ended" and case.had_cp:
+            way_out = "cp_plan_ended"
+        comes_back = self.comes_back.get(way_out)
+        if comes_back is None or not comes_back():
+            return
+        priority = self.return_priority[way_out]()
+        at, cal = self.back_at(self.env.now), self.service.calendar
+        if not cal.is_working_day(at):  # contacts are made on working days
+            at = cal.at_working_time(cal.working_time(at))
+        wait = self.env.timeout(max(0.0, at - self.env.now))
+        child, had_cp = case.child_id, case.had_cp
+        wait.callbacks.append(lambda _e: self.contact(child, priority, "returned", had_cp))
+
+
+def contacts(env, service, front_door: FrontDoor):
+    """SimPy process: the contacts about children new to the front door, each handed to the MASH."""
     cfg = service.cfg.service.demand
     rng = service.streams("arrivals")
-    priority = Choice(["red", "amber", "green"], [cfg.priority.red, cfg.priority.amber, cfg.priority.green],
-                      service.streams("priority"))
-    src = cfg.source
-    source_names = ["police", "schools", "health", "council", "individuals", "other"]
-    source = Choice(source_names, [getattr(src, s) for s in source_names], service.streams("source"))
-    shares = service.cfg.service.mash.consent_share
-    consent = {p: Bernoulli(getattr(shares, p), service.streams(f"consent_{p}")) for p in ("red", "amber", "green")}
-    log = service.log.append
-    mash = service.mash
+    scale = front_door.new_per_year / cfg.contacts_per_year
     timeout = env.timeout
     for day, rate in daily_contact_rates(cfg, service.calendar, int(env.now), service.horizon_day):
-        n = int(rng.poisson(rate))
+        n = int(rng.poisson(rate * scale))
         if n == 0:
             continue
         for t in sorted((day + rng.random(n)).tolist()):
             yield timeout(t - env.now)
-            case = service.new_case(priority())
-            needs_consent = consent[case.priority]()
-            log(ContactReceived(env.now, case.case_id, case.priority, source(), needs_consent))
-            mash.receive(case, needs_consent)
+            front_door.contact(service.new_child(), front_door.priority(), "new")

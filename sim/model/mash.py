@@ -42,7 +42,7 @@ class Mash:
     def receive(self, case, needs_consent: bool) -> None:
         """A contact arrives at the MASH."""
         if needs_consent:
-            self.log(ConsentRequested(self.env.now, case.case_id))
+            self.log(ConsentRequested(self.env.now, case.case_id, case.child_id))
             case.stage = "awaiting_consent"
             wait = self.env.timeout(self.consent_until(self.env.now) - self.env.now)
             wait.callbacks.append(lambda _event: self._consent_received(case))
@@ -50,7 +50,7 @@ class Mash:
             self._ready_for_screening(case)
 
     def _consent_received(self, case) -> None:
-        self.log(ConsentReceived(self.env.now, case.case_id))
+        self.log(ConsentReceived(self.env.now, case.case_id, case.child_id))
         case.stage = "awaiting_screening"
         self._ready_for_screening(case)
 
@@ -68,7 +68,7 @@ class Mash:
 
     def _screen(self, case, worker) -> None:
         case.stage = "screening"
-        self.log(MashStarted(self.env.now, case.case_id, worker.worker_id))
+        self.log(MashStarted(self.env.now, case.case_id, worker.worker_id, case.child_id))
         work = self.screening() / worker.fte  # a part-time screener takes longer in elapsed time
         now = self.env.now
         end = now + work if self.add_working is None else self.add_working(now, work)
@@ -76,7 +76,7 @@ class Mash:
 
     def _decide(self, case, worker) -> None:
         outcome = self.outcome[case.priority]()
-        self.log(MashDecided(self.env.now, case.case_id, worker.worker_id, outcome))
+        self.log(MashDecided(self.env.now, case.case_id, worker.worker_id, outcome, case.child_id))
         worker.busy = False
         if self.workforce.finish_screening(worker):
             if self.waiting:  # hand straight to the next contact
@@ -86,10 +86,10 @@ class Mash:
                 self.free.append(worker)
         if outcome == "referral":
             case.s47 = self.s47[case.priority]()
-            self.log(ReferralAccepted(self.env.now, case.case_id, case.priority, case.s47))
+            self.log(ReferralAccepted(self.env.now, case.case_id, case.priority, case.s47, case.child_id))
             self.service.refer_for_assessment(case)
         else:
-            self.service.contact_ended(case)
+            self.service.contact_ended(case, outcome)
 
     def available(self, worker) -> None:
         """A screener can take a contact: the next one waiting, or they join the free pool."""

@@ -14,8 +14,9 @@ from ..state import PostState, ServiceState, WorkerState
 from ..streams import Streams
 from .allocation import Allocation
 from .case import PLAN_RANK, PRIORITY_RANK, Case
-from .casework import Casework, expected_plan_starts_per_day
-from .demand import contacts
+from .casework import Casework
+from .demand import FrontDoor, contacts
+from .flows import expected_plan_starts_per_day
 from .mash import Mash
 from .workforce import Workforce
 
@@ -35,17 +36,25 @@ class Service:
         self.streams = Streams(cfg.seed, replication)
         self.open_cases: dict[int, Case] = {}
         self._next_case = 1
+        self._next_child = 1
+        cw = cfg.service.casework.case_weights
+        self.weights = {"assessment": cw.assessment, "assessment_s47": cw.assessment_s47,
+                        "cin": cw.cin, "cp": cw.cp, "lac": cw.lac}
 
         self.workforce = Workforce(self.env, self)
         self.teams = self.workforce.teams
         self.mash = Mash(self.env, self)
         self.allocation = {t: Allocation(self.env, self, t, self.teams[t]) for t in ("assessment", "long_term")}
         self.casework = Casework(self.env, self)
+        self.front_door = FrontDoor(self.env, self)
         self.workforce.establish(self.env.now)
         self.workforce.schedule(cfg.service.funding)
         if cfg.service.casework.opening_stock:
             self.casework.open_stock(expected_plan_starts_per_day(cfg))
-        self.env.process(contacts(self.env, self))
+        self.env.process(contacts(self.env, self, self.front_door))
+        realloc = cfg.service.workforce.reallocation
+        if realloc.manage_per_year > 0:
+            self.env.process(self.rebalance(realloc.manage_per_year))
         if sink is not None:
             self.env.process(self._flush_daily(cfg.flush_events))
 
@@ -68,23 +77,37 @@ class Service:
                 self.log.flush()
 
     # -- what processes call ------------------------------------------------------------------------
-    def new_case(self, priority: str) -> Case:
-        case = Case(self._next_case, priority)
+    def new_child(self) -> int:
+        """A child new to the front door."""
+        child = self._next_child
+        self._next_child += 1
+        return child
+
+    def new_case(self, priority: str, child_id: int, had_cp: bool = False) -> Case:
+        case = Case(self._next_case, child_id, priority, had_cp)
         self._next_case += 1
         self.open_cases[case.case_id] = case
         return case
 
-    def contact_ended(self, case: Case) -> None:
-        """Decided at the MASH without a referral: the contact ends there."""
+    def contact_ended(self, case: Case, outcome: str) -> None:
+        """Decided at the MASH without a referral: the contact ends there (the child may come back)."""
         del self.open_cases[case.case_id]
+        self.front_door.left(case, outcome)
 
-    def case_ended(self, case: Case) -> None:
+    def case_ended(self, case: Case, way_out: str) -> None:
         del self.open_cases[case.case_id]
+        self.front_door.left(case, way_out)
 
     def refer_for_assessment(self, case: Case) -> None:
         case.stage = "awaiting_allocation"
         case.referred_at = self.env.now
         self.allocation["assessment"].refer(case, PRIORITY_RANK[case.priority])
+
+    def weight_of(self, case: Case, team: str) -> float:
+        """What ``case`` counts towards a worker's cap in ``team`` (``casework.case_weights``)."""
+        if team == "assessment":
+            return self.weights["assessment_s47" if case.s47 else "assessment"]
+        return self.weights[case.plan]
 
     def allocated(self, case: Case, worker) -> None:
         if worker.team == "assessment":
@@ -103,6 +126,15 @@ class Service:
             case.assigned = self.env.event()
         return case.assigned
 
+    def plan_changed(self, case: Case, move: bool) -> None:
+        """The case's plan changed (step-down, escalation): its weight follows; it may move worker."""
+        worker = case.worker
+        if worker is None or worker.team != "long_term":
+            return  # still waiting for its long-term worker: the weight is set when allocated
+        self.allocation["long_term"].reweigh(worker, case, self.weight_of(case, "long_term"))
+        if move:
+            self.allocation["long_term"].transfer(case, "TSPROC")
+
     # -- workforce changes ---------------------------------------------------------------------------
     def worker_available(self, worker) -> None:
         """A worker started, came back, or has more room: they can take work."""
@@ -116,19 +148,28 @@ class Service:
         if worker.team == "mash":
             self.mash.unavailable(worker)
 
-    def worker_gone(self, worker) -> None:
+    def worker_gone(self, worker, reason: str = "LEFTRL") -> None:
         """The worker left: each of their cases goes back to allocation."""
         if worker.team == "mash":
             self.mash.unavailable(worker)
             return
+        self.hand_over(worker, reason)
+
+    def hand_over(self, worker, reason: str) -> None:
+        """Every case ``worker`` holds goes back to allocation, with SSD reason code ``reason``."""
+        if worker.team == "mash" or not worker.caseload:
+            return
         for case_id in sorted(worker.caseload):
-            self.reallocate(self.open_cases[case_id], worker)
+            self.reallocate(self.open_cases[case_id], worker, reason)
         worker.caseload.clear()
+        worker.load = 0.0
         for alloc in self.allocation.values():
+            alloc.worker_changed(worker)
             alloc.poke()
 
-    def reallocate(self, case: Case, leaver) -> None:
+    def reallocate(self, case: Case, leaver, reason: str) -> None:
         case.worker = None
+        case.requeue_reason = reason
         if case.stage == "awaiting_transfer":  # already queued for a long-term worker
             team = "long_term"
         elif leaver.team == "assessment":
@@ -139,15 +180,40 @@ class Service:
             team = "long_term"
             case.stage = "awaiting_reallocation"
             self.allocation[team].refer(case, PLAN_RANK[case.plan])
-        self.log.append(CaseReallocated(self.env.now, case.case_id, leaver.worker_id, team))
+        self.log.append(CaseReallocated(self.env.now, case.case_id, leaver.worker_id, team, case.child_id, reason))
 
-    def release(self, worker, case_id: int) -> None:
+    def release(self, worker, case: Case) -> None:
         """A worker's slot became free: their team's allocation looks at its queue again."""
-        worker.caseload.discard(case_id)
+        if case.case_id in worker.caseload:
+            worker.caseload.discard(case.case_id)
+            worker.load -= case.weight
         alloc = self.allocation.get(worker.team)
         if alloc is not None:
             alloc.worker_changed(worker)
             alloc.poke()
+
+    def rebalance(self, per_case_year: float):
+        """Management decisions move long-term cases to another worker (SSD ``MANAGE``).
+
+        Once a week, each case a long-term worker holds is moved with probability
+        ``per_case_year`` x 7 / 365 (a Poisson number of moves among the held cases), to the
+        colleague with most room, if anyone has more room than its worker.
+        """
+        rng = self.streams("rebalance")
+        alloc = self.allocation["long_term"]
+        while True:
+            yield self.env.timeout(7.0)
+            held = [cid for w in self.teams["long_term"] for cid in w.caseload]
+            if not held:
+                continue
+            k = int(rng.poisson(per_case_year * 7 / 365 * len(held)))
+            if k == 0:
+                continue
+            held.sort()
+            for i in rng.choice(len(held), size=min(k, len(held)), replace=False).tolist():
+                case = self.open_cases.get(held[i])
+                if case is not None and case.worker is not None and case.worker.team == "long_term":
+                    alloc.transfer(case, "MANAGE")
 
     # -- state ------------------------------------------------------------------------------------
     def snapshot(self) -> ServiceState:

@@ -27,7 +27,7 @@ TEAM_PREFIX = {"mash": "MASH", "assessment": "ASM", "long_term": "LT"}
 class Worker:
     __slots__ = ("worker_id", "team", "kind", "fte", "cap", "caseload", "post", "accepting", "absent",
                  "busy", "leaving", "left", "budget", "rate", "rate_since", "employment", "pressure", "ramping",
-                 "seq")
+                 "seq", "load")
 
     def __init__(self, worker_id: str, team: str, kind: str, fte: float, cap: int, post):
         self.worker_id = worker_id
@@ -36,6 +36,7 @@ class Worker:
         self.fte = fte
         self.cap = cap
         self.caseload: set[int] = set()
+        self.load = 0.0         # the caseload weighted by case type (what the cap counts)
         self.post = post
         self.accepting = True   # False once on notice: no new cases
         self.absent = False
@@ -282,7 +283,15 @@ class Workforce:
         self.env.process(self._notice(w, reason))
 
     def _notice(self, w: Worker, reason: str):
-        yield self.env.timeout(getattr(self.cfg.turnover.notice_days, w.kind))
+        notice = getattr(self.cfg.turnover.notice_days, w.kind)
+        handover = min(self.cfg.reallocation.handover_days, notice)
+        if handover > 0 and w.team != "mash":  # cases are handed over before the last day
+            yield self.env.timeout(notice - handover)
+            if w.left:
+                return
+            self.service.hand_over(w, "LEFTRL")
+            notice = handover
+        yield self.env.timeout(notice)
         self.leave(w, reason)
 
     def leave(self, w: Worker, reason: str) -> None:
@@ -297,7 +306,9 @@ class Workforce:
         self.teams[w.team].remove(w)
         if w.employment is not None and w.employment.is_alive and w.employment is not self.env.active_process:
             w.employment.interrupt("left")
-        self.service.worker_gone(w)  # their cases are reallocated first (case_reallocated events)
+        # Their cases are reallocated first (case_reallocated events): a post that closed is a
+        # restructure (ORGRST), any other leaver LEFTRL.
+        self.service.worker_gone(w, "ORGRST" if reason == "post_ended" else "LEFTRL")
         self.log(WorkerLeft(self.env.now, w.worker_id, reason))
         post = w.post
         if post.worker is w:
@@ -330,7 +341,15 @@ class Workforce:
             w.absent = True
             self.log(AbsenceStarted(self.env.now, w.worker_id))
             self.service.worker_unavailable(w)
-            yield self.env.timeout(float(rng.exponential(sk.mean_spell_days)))
+            spell = float(rng.exponential(sk.mean_spell_days))
+            cover_after = self.cfg.reallocation.absence_cover_after_days
+            if 0 < cover_after < spell and w.team != "mash":  # a long absence: the cases are covered
+                yield self.env.timeout(cover_after)
+                if w.left:
+                    return
+                self.service.hand_over(w, "ABSENC")
+                spell -= cover_after
+            yield self.env.timeout(spell)
             if w.left:
                 return
             w.absent = False
@@ -349,7 +368,7 @@ class Workforce:
                     continue
                 waiting = len(self.service.allocation[team].queued_case_ids()) / len(workers)
                 for w in workers:
-                    w.pressure = max(0.0, (len(w.caseload) + waiting) / max(w.cap, 1) - 1.0)
+                    w.pressure = max(0.0, (w.load + waiting) / max(w.cap, 1) - 1.0)
             self._rates_changed([w for team in self.teams.values() for w in team])
 
     # -- funding schedule -----------------------------------------------------------------------------
