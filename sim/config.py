@@ -325,8 +325,19 @@ class FundingAction:
 
 
 @dataclass
+class CalibrationInfo:
+    """Which published figures the service's values were taken from (``caseflow validate``
+    marks a figure ``in_sample`` when it is listed here for the year checked or the year before)."""
+
+    year: Optional[int] = None            # the DfE year (to 31 March) the values were taken from
+    figures: List[str] = field(default_factory=list)  # figure keys (docs/validation.md)
+
+
+@dataclass
 class ServiceConfig:
     name: str = "service"
+    la_code: Optional[int] = None   # the council's DfE code (old_la_code; 892 = Nottingham), for validate
+    calibration: CalibrationInfo = field(default_factory=CalibrationInfo)
     calendar: CalendarConfig = field(default_factory=CalendarConfig)
     demand: DemandConfig = field(default_factory=DemandConfig)
     mash: MashConfig = field(default_factory=MashConfig)
@@ -578,6 +589,12 @@ def validate(cfg: RunConfig) -> None:
     _check_run(cfg)
     s = cfg.service
     _check_name("service.name", s.name)
+    if s.la_code is not None:
+        _whole("service.la_code", s.la_code, 100, 999)
+    if s.calibration.year is not None:
+        _whole("service.calibration.year", s.calibration.year, 2000, 2100)
+    if len(s.calibration.figures) > 200 or any(not re.fullmatch(r"[a-z0-9_]{1,64}", str(f)) for f in s.calibration.figures):
+        raise ConfigError("service.calibration.figures", "must list at most 200 figure keys such as referrals or cp_at31")
     d = s.demand
     _number("service.demand.contacts_per_year", d.contacts_per_year, 0, MAX_CONTACTS_PER_YEAR, low_open=True)
     expected = d.contacts_per_year * simulated_years(cfg)
