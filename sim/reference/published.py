@@ -232,8 +232,8 @@ def _councils() -> pd.DataFrame:
         # Combined returns ("314 / 318": Kingston and Richmond's shared workforce) are not one
         # council, so they are left out here (they can still be read with level_value).
         la = t[(t["geographic_level"] == "Local authority") & t["old_la_code"].map(_is_code)]
-        rows.append(la[["time_period", "old_la_code", "new_la_code", "la_name", "region_code",
-                        "region_name"]])
+        rows.append(la[["time_period", "old_la_code", "new_la_code", "la_name", "region_name",
+                        "region_code"]])
     every = pd.concat(rows, ignore_index=True)
     every["old_la_code"] = every["old_la_code"].astype(int)
     # Latest name wins: councils reorganised (Buckinghamshire 2020, North Yorkshire and Somerset
@@ -248,7 +248,11 @@ def _councils() -> pd.DataFrame:
 
 def councils() -> pd.DataFrame:
     """Every local authority in the tables: ``old_la_code`` (int), ``new_la_code``, ``la_name``,
-    ``region_code``, ``region_name``; one row a council, the latest name and codes."""
+    ``region_name``, ``region_code``; one row a council, with its latest name and codes.
+
+    Includes councils since abolished (Northamptonshire 928, Cumbria 909): their rows are in
+    the older years' tables.
+    """
     return _councils().copy()
 
 
