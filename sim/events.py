@@ -141,6 +141,16 @@ class PlanEnded(NamedTuple):
     name = "plan_ended"
 
 
+class PlanBeforeStart(NamedTuple):
+    """Child ``child_id`` had a ``plan`` (``cp``) before the simulation started: history the
+    opening state carries (a child on an opening plan, or due back, who had a CP plan earlier),
+    written at the first instant so that "a second or subsequent plan" can be read off the log."""
+    t: float
+    child_id: int
+    plan: str
+    name = "plan_before_start"
+
+
 class CaseClosed(NamedTuple):
     t: float
     case_id: int
@@ -269,6 +279,6 @@ EVENT_TYPES = {cls.name: cls for cls in (
     ReferralAccepted, Allocated, Seen, AssessmentCompleted, PlanStarted, CaseClosed,
     PostOpened, PostFundingChanged, PostClosed, RecruitmentStarted, WorkerStarted, WorkerChanged,
     AbsenceStarted, AbsenceEnded, NoticeGiven, CaseReallocated, WorkerLeft, PackageStarted, PackageEnded,
-    ConferenceHeld, PlanEnded,
+    ConferenceHeld, PlanEnded, PlanBeforeStart,
 )}
 EVENT_NAMES = tuple(EVENT_TYPES)

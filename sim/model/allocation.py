@@ -146,15 +146,12 @@ class Allocation:
         self.poke()
 
     def transfer(self, case, reason: str) -> bool:
-        """Move a held case straight to the colleague with most room, if they have more than its
-        worker has (caseload rebalancing, a change of plan); True if it moved."""
+        """Move a held case straight to the colleague with most room, if they have room for it
+        (caseload rebalancing, a change of plan); True if it moved.  When the worker with most
+        room is the case's own, it stays (nobody else has more)."""
         current = case.worker
-        best, best_room = None, max(RoomIndex.room(current), 0)
-        for w in self.workers:
-            room = RoomIndex.room(w)
-            if w is not current and room > best_room:
-                best, best_room = w, room
-        if best is None:
+        best = self.rooms.best()
+        if best is None or best is current or RoomIndex.room(best) < round(case.weight * ROOM_STEPS):
             return False
         self.service.release(current, case)
         self.hand(case, best, reason)

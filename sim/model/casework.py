@@ -132,27 +132,29 @@ class Casework:
         self.service.case_ended(case, "plan_ended" if reason == "plan_ended" else "closed")
 
     # -- the service as the simulation finds it ---------------------------------------------------
-    def open_stock(self, plan_starts_per_day: dict[str, float]) -> None:
+    def open_stock(self, plan_starts_per_day: dict[str, tuple[float, float]]) -> None:
         """Plans already open when the simulation starts.
 
         Steady state of plans starting at a constant rate with independent durations: the
         number open is Poisson(rate x mean duration) and each one's remaining time is a
-        length-biased duration times a uniform (the renewal-theory residual).
+        length-biased duration times a uniform (the renewal-theory residual).  The share of
+        each plan's starts for children who had a CP plan before is carried over too.
         """
         cfg = self.service.cfg.service.casework
         rng = self.service.streams("opening_stock")
         now = self.env.now
         for plan in PLANS:
+            per_day, after_cp = plan_starts_per_day[plan]
             spec = getattr(cfg.plan_duration, plan)
             mean_days = mean_of(spec) * (7 / 5 if spec.unit == "working_days" else 1)
-            n = int(rng.poisson(plan_starts_per_day[plan] * mean_days))
+            n = int(rng.poisson(per_day * mean_days))
             if n == 0:
                 continue
             pool = draw_array(spec, rng, 20 * n + 100)
             chosen = rng.choice(pool, size=n, p=pool / pool.sum()) if pool.sum() > 0 else pool[:n]
             remaining = chosen * rng.random(n)
-            for r in remaining.tolist():
-                case = self.service.new_case("amber", self.service.new_child())
+            had_cp = rng.random(n) < after_cp
+            for r, h in zip(remaining.tolist(), had_cp.tolist()):
+                case = self.service.new_case("amber", self.service.known_child(h and plan != "cp"), h)
                 end = now + r if spec.unit == "days" else self.service.calendar.add_working_days(now, r)
                 self.start_plan(case, plan, "opening_stock", end)
-

@@ -11,7 +11,7 @@ import datetime as dt
 
 from ..calendar import WorkingCalendar
 from ..config import DemandConfig
-from ..distributions import Bernoulli, Choice, Sampler, sampler_in_clock_days
+from ..distributions import Bernoulli, Choice, Sampler, draw_array, mean_of, sampler_in_clock_days
 from ..events import ContactReceived
 from .flows import EXITS, contact_rates, return_mixes
 
@@ -67,6 +67,32 @@ class FrontDoor:
                         if self.comes_back else None)
         self.log = service.log.append
 
+    def open_returns(self) -> None:
+        """Children who left before the simulation starts and will come back after it has.
+
+        The same steady state as the opening plans (``Casework.open_stock``): children leave
+        way k at the rate ``contact_rates`` gives and a share come back after the return
+        delay, so the number due back is Poisson(rate x share-weighted mean delay) and each one's
+        remaining wait is a length-biased delay times a uniform.  Without them the returns
+        would take years to build up.
+        """
+        if not self.comes_back:
+            return
+        rng = self.service.streams("opening_returns")
+        spec = self.service.cfg.service.returns.delay
+        mean_days = mean_of(spec) * (7 / 5 if spec.unit == "working_days" else 1)
+        _, returning = contact_rates(self.service.cfg)
+        now = self.env.now
+        for (way_out, had_cp), per_year in returning.items():
+            n = int(rng.poisson(per_year / 365.0 * mean_days))
+            if n == 0:
+                continue
+            pool = draw_array(spec, rng, 20 * n + 100)
+            chosen = rng.choice(pool, size=n, p=pool / pool.sum()) if pool.sum() > 0 else pool[:n]
+            for r in (chosen * rng.random(n)).tolist():
+                at = now + r if spec.unit == "days" else self.service.calendar.add_working_days(now, r)
+                self._come_back_at(at, self.service.known_child(had_cp), self.return_priority[way_out](), had_cp)
+
     def contact(self, child_id: int, priority: str, reason: str, had_cp: bool = False) -> None:
         """A contact about ``child_id`` reaches the MASH now."""
         case = self.service.new_case(priority, child_id, had_cp)
@@ -81,13 +107,14 @@ class FrontDoor:
         comes_back = self.comes_back.get(way_out)
         if comes_back is None or not comes_back():
             return
-        priority = self.return_priority[way_out]()
-        at, cal = self.back_at(self.env.now), self.service.calendar
+        self._come_back_at(self.back_at(self.env.now), case.child_id, self.return_priority[way_out](), case.had_cp)
+
+    def _come_back_at(self, at: float, child_id: int, priority: str, had_cp: bool) -> None:
+        cal = self.service.calendar
         if not cal.is_working_day(at):  # contacts are made on working days
             at = cal.at_working_time(cal.working_time(at))
         wait = self.env.timeout(max(0.0, at - self.env.now))
-        child, had_cp = case.child_id, case.had_cp
-        wait.callbacks.append(lambda _e: self.contact(child, priority, "returned", had_cp))
+        wait.callbacks.append(lambda _e: self.contact(child_id, priority, "returned", had_cp))
 
 
 def contacts(env, service, front_door: FrontDoor):

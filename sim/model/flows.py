@@ -1,9 +1,14 @@
 """Expected flows through the service, from its parameters alone (no simulation).
 
 Used where the model must know a rate before it has run: how many contacts come from children
-new to the front door (the rest are children coming back), and how many plans start a day (to
-open the plans the service already holds when the simulation starts).  Everything here is the
-steady state of the routing probabilities; the simulation itself draws every case's path.
+new to the front door (the rest are children coming back), how many plans start a day, and how
+many children are due back, so that the simulation can start from the state it would be in
+after years of running (``Casework.open_stock``, ``FrontDoor.open_returns``).  Everything here
+is the steady state of the routing probabilities; the simulation itself draws every path.
+
+A child's history matters in one way: a child who has had a child protection plan is assessed
+with ``casework.s47_after_cp`` and, when a later case closes after a plan, leaves by
+``cp_plan_ended``.  So flows are tracked by (way out, has had a CP plan).
 """
 from __future__ import annotations
 
@@ -16,47 +21,62 @@ from ..config import PriorityShares, RunConfig
 PRIORITIES = ("red", "amber", "green")
 PLANS = ("cin", "cp", "lac")
 EXITS = ("no_further_action", "early_help", "closed", "plan_ended", "cp_plan_ended")
+STATES = tuple((k, h) for k in EXITS for h in (False, True))  # (way out, had a CP plan by then)
 
 
 @dataclass(frozen=True)
 class Routing:
-    """Per contact of a given priority mix: the expected plan starts of each kind and ways out."""
+    """Per contact: expected plan starts (by plan, and the part for children who had CP before
+    the plan started) and exits by (way out, had a CP plan)."""
 
     plan_starts: dict[str, float]
-    exits: dict[str, float]
+    after_cp: dict[str, float]
+    exits: dict[tuple[str, bool], float]
 
 
 def _mix(shares: PriorityShares) -> dict[str, float]:
     return {p: getattr(shares, p) for p in PRIORITIES}
 
 
-def routing(cfg: RunConfig, mix: dict[str, float]) -> Routing:
+def routing(cfg: RunConfig, mix: dict[str, float], had_cp: bool = False) -> Routing:
     """Expected plan starts and exits per contact whose priority is drawn from ``mix``."""
     s = cfg.service
-    out, cw = s.casework.assessment_outcomes, s.casework
+    cw = s.casework
     conf = cw.conference_outcomes
-    direct = dict.fromkeys(PLANS, 0.0)   # plans started at assessment or conference, per contact
-    exits = dict.fromkeys(EXITS, 0.0)
+    s47_outcomes = (cw.s47_after_cp or cw.assessment_outcomes.s47) if had_cp else cw.assessment_outcomes.s47
+    exits = dict.fromkeys(STATES, 0.0)
+    # Plan states: cin0/cp0/lac0 for children with no CP plan before the plan started, cin1/cp1/lac1 after one.
+    names = ["cin0", "cin1", "cp0", "cp1", "lac0", "lac1"]
+    direct = dict.fromkeys(names, 0.0)
+    h = "1" if had_cp else "0"
     for p, share in mix.items():
         o = getattr(s.mash.outcomes, p)
-        exits["no_further_action"] += share * o.no_further_action
-        exits["early_help"] += share * o.early_help
+        exits[("no_further_action", had_cp)] += share * o.no_further_action
+        exits[("early_help", had_cp)] += share * o.early_help
         s47 = getattr(s.mash.s47_share, p)
-        for route, w in (("s47", s47), ("other", 1 - s47)):
-            a = getattr(out, route)
+        for a, w in ((s47_outcomes, s47), (cw.assessment_outcomes.other, 1 - s47)):
             n = share * o.referral * w
-            direct["cin"] += n * (a.cin + a.cp * conf.cin)
-            direct["cp"] += n * a.cp * conf.cp
-            direct["lac"] += n * a.lac
-            exits["closed"] += n * (a.close + a.cp * conf.close)
-    # Plans that end into other plans: CIN <-> CP, both -> looked after.
+            direct["cin" + h] += n * (a.cin + a.cp * conf.cin)
+            direct["cp" + h] += n * a.cp * conf.cp
+            direct["lac" + h] += n * a.lac
+            exits[("closed", had_cp)] += n * (a.close + a.cp * conf.close)
     e_cin, e_cp = cw.plan_endings.cin, cw.plan_endings.cp
-    m = np.array([[1.0, -e_cp.cin], [-e_cin.cp, 1.0]])
-    cin, cp = np.linalg.solve(m, [direct["cin"], direct["cp"]])
-    lac = direct["lac"] + cin * e_cin.lac + cp * e_cp.lac
-    exits["plan_ended"] += cin * e_cin.close + lac
-    exits["cp_plan_ended"] += cp * e_cp.close
-    return Routing({"cin": float(cin), "cp": float(cp), "lac": float(lac)}, exits)
+    # starts x = direct + T x, with T[to, from] the share of plans ending into another plan.
+    i = {n: k for k, n in enumerate(names)}
+    t = np.zeros((len(names), len(names)))
+    for k in "01":
+        t[i["cp" + k], i["cin" + k]] = e_cin.cp
+        t[i["lac" + k], i["cin" + k]] = e_cin.lac
+        t[i["cin1"], i["cp" + k]] = e_cp.cin
+        t[i["lac1"], i["cp" + k]] = e_cp.lac
+    x = dict(zip(names, np.linalg.solve(np.eye(len(names)) - t, [direct[n] for n in names]).tolist()))
+    exits[("plan_ended", False)] += x["cin0"] * e_cin.close + x["lac0"]
+    exits[("cp_plan_ended", True)] += (x["cin1"] * e_cin.close + x["lac1"]
+                                       + (x["cp0"] + x["cp1"]) * e_cp.close)
+    starts = {"cin": x["cin0"] + x["cin1"], "cp": x["cp0"] + x["cp1"], "lac": x["lac0"] + x["lac1"]}
+    # The part of each plan's starts for children who had a CP plan before it began.
+    after = {"cin": x["cin1"], "cp": x["cp1"], "lac": x["lac1"]}
+    return Routing(starts, after, exits)
 
 
 def return_mixes(cfg: RunConfig) -> dict[str, dict[str, float]]:
@@ -66,32 +86,35 @@ def return_mixes(cfg: RunConfig) -> dict[str, dict[str, float]]:
     return {k: (_mix(getattr(r, k).priority) if getattr(r, k).priority is not None else demand) for k in EXITS}
 
 
-def contact_rates(cfg: RunConfig) -> tuple[float, dict[str, float]]:
-    """Contacts a year from new children, and from children coming back by each way out.
+def contact_rates(cfg: RunConfig) -> tuple[float, dict[tuple[str, bool], float]]:
+    """Contacts a year from new children, and from children coming back by each (way out, had CP).
 
-    ``contacts_per_year`` counts every contact.  Children coming back after leaving way k make
-    R_k = share_k x (exits_k of new children + sum_j exits_k of the contacts R_j); this solves
+    ``contacts_per_year`` counts every contact.  Children coming back from state j make
+    R_j = share_j x (exits_j of new children + sum_i exits_j of the contacts R_i); this solves
     that linear system and scales new children so the total is ``contacts_per_year``.
     """
     total = cfg.service.demand.contacts_per_year
-    share = np.array([getattr(cfg.service.returns.routes, k).share for k in EXITS])
+    share = np.array([getattr(cfg.service.returns.routes, k).share for k, _ in STATES])
     if not share.any():
-        return total, dict.fromkeys(EXITS, 0.0)
+        return total, dict.fromkeys(STATES, 0.0)
     new = routing(cfg, _mix(cfg.service.demand.priority)).exits
     mixes = return_mixes(cfg)
-    p = np.array([[routing(cfg, mixes[j]).exits[k] for j in EXITS] for k in EXITS])
-    per_new = np.linalg.solve(np.eye(len(EXITS)) - share[:, None] * p, share * np.array([new[k] for k in EXITS]))
+    p = np.array([[routing(cfg, mixes[kj], hj).exits[si] for kj, hj in STATES] for si in STATES])
+    per_new = np.linalg.solve(np.eye(len(STATES)) - share[:, None] * p, share * np.array([new[k] for k in STATES]))
     n = total / (1.0 + per_new.sum())
-    return float(n), {k: float(n * v) for k, v in zip(EXITS, per_new)}
+    return float(n), {k: float(n * v) for k, v in zip(STATES, per_new)}
 
 
-def expected_plan_starts_per_day(cfg: RunConfig) -> dict[str, float]:
-    """Plan starts per calendar day implied by the demand, the returns and the routing shares."""
+def expected_plan_starts_per_day(cfg: RunConfig) -> dict[str, tuple[float, float]]:
+    """Plan starts per calendar day, and the share of them for children who had a CP plan before."""
     new, returning = contact_rates(cfg)
-    out = {k: v * new / 365.0 for k, v in routing(cfg, _mix(cfg.service.demand.priority)).plan_starts.items()}
-    for k, mix in return_mixes(cfg).items():
-        for plan, v in routing(cfg, mix).plan_starts.items():
-            out[plan] += v * returning[k] / 365.0
-    return out
-
-
+    first = routing(cfg, _mix(cfg.service.demand.priority))
+    starts = {k: v * new / 365.0 for k, v in first.plan_starts.items()}
+    after = {k: v * new / 365.0 for k, v in first.after_cp.items()}
+    mixes = return_mixes(cfg)
+    for (k, h), per_year in returning.items():
+        r = routing(cfg, mixes[k], h)
+        for plan in PLANS:
+            starts[plan] += r.plan_starts[plan] * per_year / 365.0
+            after[plan] += r.after_cp[plan] * per_year / 365.0
+    return {p: (starts[p], after[p] / starts[p] if starts[p] > 0 else 0.0) for p in PLANS}

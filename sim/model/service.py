@@ -9,7 +9,7 @@ import simpy
 from ..calendar import WorkingCalendar
 from ..config import RunConfig, add_months, horizon_end, parse_date
 from ..log import EventLog, fewer_collections
-from ..events import CaseReallocated
+from ..events import CaseReallocated, PlanBeforeStart
 from ..state import PostState, ServiceState, WorkerState
 from ..streams import Streams
 from .allocation import Allocation
@@ -51,6 +51,7 @@ class Service:
         self.workforce.schedule(cfg.service.funding)
         if cfg.service.casework.opening_stock:
             self.casework.open_stock(expected_plan_starts_per_day(cfg))
+            self.front_door.open_returns()
         self.env.process(contacts(self.env, self, self.front_door))
         realloc = cfg.service.workforce.reallocation
         if realloc.manage_per_year > 0:
@@ -81,6 +82,14 @@ class Service:
         """A child new to the front door."""
         child = self._next_child
         self._next_child += 1
+        return child
+
+    def known_child(self, had_cp: bool) -> int:
+        """A child of the opening state (on a plan, or due back): new to the log, and if they had
+        a CP plan before the simulation started, the log says so."""
+        child = self.new_child()
+        if had_cp:
+            self.log.append(PlanBeforeStart(self.env.now, child, "cp"))
         return child
 
     def new_case(self, priority: str, child_id: int, had_cp: bool = False) -> Case:
