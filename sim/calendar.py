@@ -106,6 +106,13 @@ class WorkingCalendar:
         """Working days from ``t0`` to ``t1`` (scalars or numpy arrays)."""
         return self.working_time_array(np.asarray(t1, float)) - self.working_time_array(np.asarray(t0, float))
 
+    def whole_working_days_between(self, t0, t1):
+        """Working days between the dates of ``t0`` and ``t1`` as the DfE counts them: the
+        working days after ``t0``'s date up to and including ``t1``'s (0 for the same day)."""
+        d0 = np.floor(np.asarray(t0, float)) + 1.0
+        d1 = np.floor(np.asarray(t1, float)) + 1.0
+        return np.round(self.working_time_array(d1) - self.working_time_array(d0))
+
     def working_time_array(self, t: np.ndarray) -> np.ndarray:
         """Vectorised ``working_time`` for projections."""
         if self.all_working:

@@ -81,9 +81,9 @@ def _p90(x: pd.Series) -> float:
 
 
 def within_statutory_assessment(working_days: pd.Series) -> pd.Series:
-    """Completed within 45 working days, counting whole working days elapsed (as the DfE's
-    duration bins do: "41-45" means 41 to 45 whole days, i.e. under 46)."""
-    return np.floor(working_days) <= STATUTORY_ASSESSMENT_WD
+    """Completed within 45 working days: ``working_days`` are whole working days between the
+    dates (the DfE's count; its bin "41-45" holds 41 to 45)."""
+    return working_days <= STATUTORY_ASSESSMENT_WD
 
 
 @dataclass
@@ -111,7 +111,7 @@ def log_views(df: pd.DataFrame, cfg: RunConfig) -> LogViews:
     edges = np.array([m[1] for m in months] + [months[-1][2]])
     reps = sorted(df["replication"].unique().tolist())
     seen = threshold_to_seen(df)
-    seen["working_days"] = cal.working_days_between(seen["received"].to_numpy(), seen["seen"].to_numpy())
+    seen["working_days"] = cal.whole_working_days_between(seen["received"].to_numpy(), seen["seen"].to_numpy())
     queues = queue_intervals(df)
     days = np.arange(edges[0], edges[-1] + 1.0)  # month edges fall on midnights: whole days
     return LogViews(cal, months, edges, reps, mash_decision_times(df, cal), seen, assessment_times(df, cal),

@@ -14,7 +14,8 @@ def mash_decision_times(df: pd.DataFrame, cal: WorkingCalendar) -> pd.DataFrame:
     rec = of(df, "contact_received", ["priority"]).rename(columns={"t": "received"})
     dec = of(df, "mash_decided", ["outcome"]).rename(columns={"t": "decided"})
     out = dec.merge(rec, on=KEYS, how="left")
-    out["working_days"] = cal.working_days_between(out["received"].to_numpy(), out["decided"].to_numpy())
+    # Whole working days between the dates, as the DfE counts them (decided the same day: 0).
+    out["working_days"] = cal.whole_working_days_between(out["received"].to_numpy(), out["decided"].to_numpy())
     return out
 
 
@@ -35,9 +36,10 @@ def threshold_to_seen(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def assessment_times(df: pd.DataFrame, cal: WorkingCalendar) -> pd.DataFrame:
-    """One row per completed assessment: referral and completion times, working days, outcome."""
+    """One row per completed assessment: referral and completion times, whole working days
+    between their dates (the DfE's count; a same-day assessment is 0), outcome."""
     done = of(df, "assessment_completed", ["outcome"]).rename(columns={"t": "completed"})
     ref = of(df, "referral_accepted").rename(columns={"t": "referred"})
     out = done.merge(ref, on=KEYS, how="left")
-    out["working_days"] = cal.working_days_between(out["referred"].to_numpy(), out["completed"].to_numpy())
+    out["working_days"] = cal.whole_working_days_between(out["referred"].to_numpy(), out["completed"].to_numpy())
     return out
