@@ -1,7 +1,9 @@
 """The ``caseflow`` command: a thin dispatcher.
 
 ``caseflow [key=value ...]`` runs a forecast (``sim.commands.run``), ``caseflow compare ...``
-compares scenarios (``sim.commands.compare``), ``--help`` and ``--version`` answer at once.
+compares scenarios (``sim.commands.compare``),
+``caseflow validate ...`` checks the service against the DfE's published figures
+(``sim.commands.validate``), ``--help`` and ``--version`` answer at once.
 Whatever happens, the command ends one of four ways: success (status 0); bad input (status
 2, one sentence, nothing written); stopped by a signal (one line saying what was kept,
 status 128 + the signal: 130 for Ctrl-C, 143 for SIGTERM); or a failure of the machine
@@ -44,6 +46,10 @@ def _dispatch(argv: list[str]) -> None:
         from .commands import compare
 
         return compare.main(argv[1:])
+    if argv and argv[0] == "validate":
+        from .commands import validate
+
+        return validate.main(argv[1:])
     from .inputs.command_line import read
 
     cmd = read(argv)

@@ -30,7 +30,7 @@ from .parts import WorkFolder, part_name
 from .projections import events_frame
 
 Progress = Optional[Callable[[int], None]]
-WHAT = ("forecast", "compare")
+WHAT = ("forecast", "compare", "validate")
 
 
 def replication_table(cfg: RunConfig, replication: int) -> pa.Table:
@@ -63,12 +63,18 @@ class ReplicationKPIs:
 
 
 def project(cfg: RunConfig, df: pd.DataFrame, what: str) -> dict[str, pd.DataFrame]:
-    """The KPI frames a forecast (``monthly``, ``horizon``) or a comparison (``periods``) needs."""
+    """The KPI frames a forecast (``monthly``, ``horizon``), a comparison (``periods``) or a validation
+    (``published``: the DfE figures of the reporting year, ``sim.projections.published``) needs."""
     from .compare import scenario_kpis
     from .forecast import log_views, monthly, window_kpis
 
     if what not in WHAT:
         raise ValueError(f"what must be one of {WHAT}, not {what!r}")
+    if what == "validate":  # caseflow validate: the run starts on 1 April of year Y-1
+        from .projections.published import published_figures, reporting_year
+
+        start = parse_date("start_date", cfg.start_date)
+        return {"published": published_figures(df, reporting_year(start.year + 1, start))}
     if what == "forecast":
         views = log_views(df, cfg)
         return {"monthly": monthly(df, cfg, views), "horizon": window_kpis(df, cfg, views=views)}

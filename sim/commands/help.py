@@ -12,6 +12,7 @@ usage:
   caseflow -m key=a,b [key=value ...]      a sweep: one forecast per combination ('seed=range(1,5)', 'scenario=glob(*)')
   caseflow -m hydra/launcher=joblib hydra.launcher.n_jobs=N key=a,b ...   the same, N forecasts at a time
   caseflow compare A B [C ...] [key=value ...]   scenarios side by side (caseflow compare --help)
+  caseflow validate year=Y [key=value ...]  the service against the DfE's published figures (caseflow validate --help)
   caseflow --cfg job [key=value ...]       print the configuration a run would use, run nothing
   caseflow --version
 

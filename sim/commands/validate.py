@@ -1,0 +1,321 @@
+"""``caseflow validate year=Y [key=value ...]``: the simulated service against the DfE's published figures.
+
+Runs the configured service over the DfE reporting year Y (1 April Y-1 to 31 March Y) and on
+to 1 October Y, so that the workforce census at 30 September Y is inside the run, and sets each
+figure the DfE published for the council (``service.la_code``) beside the spread of the same
+figure across replications.  docs/validation.md says how each figure is computed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .. import signals
+from ..config import RunConfig, horizon_end, to_plain
+from ..inputs import InputError
+from ..inputs.compose import Composed, compose_job
+from ..inputs.errors import shown
+from ..inputs.folders import check_results_dir
+from ..inputs.overrides import parse_setting
+from ..parts import WorkFolder, results_key
+from ..report import fmt_number, manifest
+from ..runner import gather, run_to_folder
+from .run_folder import progress_bars, say_resuming, working_in
+
+USAGE = """usage: caseflow validate year=Y [scenario=NAME] [replications=20] [key=value ...]
+
+Runs the service from 1 April Y-1 to 1 October Y (after at least 12 months' warm-up) and
+compares every figure the DfE published for the council (service.la_code) for year Y with the
+simulated 10th, 50th and 90th percentiles across replications: children's figures for the year
+to 31 March Y (stocks at the end of 31 March Y), workforce figures from the census at
+30 September Y.  Writes <results_dir>/validate/<timestamp>/ with validation.csv and
+validation.md (docs/validation.md).
+
+example: caseflow validate year=2022 scenario=baseline_2022 replications=20"""
+
+DEFAULT_REPLICATIONS = 20
+MIN_WARMUP_MONTHS = 12   # re-referrals look back 12 months
+IMPOSED = ("start_date", "end_date")
+COLUMNS = ["la_code", "year", "figure", "published", "sim_p10", "sim_p50", "sim_p90", "inside", "in_sample"]
+EXTRA = ["label", "unit", "period", "ratio", "replications_with_value"]
+# Published figures that validate compares with one simulated figure: key -> the published keys summed.
+COMBINED = {"closed_at_assessment_pct": ("nfa_pct", "not_in_need_pct")}
+COMBINED_LABELS = {"closed_at_assessment_pct": "Referrals closed at assessment or an initial conference, against "
+                                               "published no further action + assessed not in need (% of referrals)"}
+PERIODS = {"year_to_31_march": "year to 31 March {y}", "at_31_march": "at 31 March {y}",
+           "at_30_september": "at 30 September {y}", "year_to_30_september": "year to 30 September {y}"}
+
+
+def main(argv: Sequence[str]) -> None:
+    """Check the request, compose the run, run it, write and print the comparison."""
+    if any(a in ("-h", "--help") for a in argv):
+        print(USAGE)
+        return
+    year, overrides = _read_arguments(list(argv))
+    job, notes = compose_validation(year, overrides)
+    cfg = job.cfg
+    la_code, council = council_of(cfg)
+    reference = published_values(la_code, year)
+    check_results_dir(cfg.results_dir)
+    provenance = {"command": ["caseflow", "validate", *argv], **job.record()}
+    _run(job, year, la_code, council, reference, notes, provenance)
+
+
+# ---------------------------------------------------------------- input
+
+
+def _read_arguments(argv: list[str]) -> tuple[int, list[str]]:
+    unknown = [a for a in argv if a.startswith("-")]
+    if unknown:
+        raise InputError(f"The option {shown(unknown[0])} is not supported by caseflow validate: give year=Y, then "
+                         "key=value settings")
+    years = [a for a in argv if a.split("=", 1)[0] == "year"]
+    if not years:
+        raise InputError("caseflow validate needs the DfE year to check, e.g. caseflow validate year=2022 (the year "
+                         "to 31 March 2022)")
+    if len(years) > 1:
+        raise InputError("caseflow validate takes one year=Y: run it once for each year")
+    text = years[0].split("=", 1)[1].strip()
+    if not (text.isdigit() and len(text) == 4):
+        raise InputError(f"year is '{shown(text)}' but must be a year written as four digits, e.g. year=2022 (the "
+                         "DfE year to 31 March 2022)")
+    year = int(text)
+    held = published_years()
+    if year not in held:
+        raise InputError(f"year={year} is not in the DfE tables caseflow holds, which cover the years to 31 March "
+                         f"{held[0]} to {held[-1]}")
+    overrides = [a for a in argv if a not in years]
+    for o in overrides:
+        setting = parse_setting(o)
+        if setting.is_sweep or setting.kind in ("launcher", "n_jobs"):
+            raise InputError(f"The setting '{shown(o)}' asks for a sweep, but caseflow validate takes one value per "
+                             "setting: run caseflow validate once for each value")
+        if setting.key in IMPOSED:
+            raise InputError(f"Config key '{setting.key}' is set by year= in caseflow validate (1 April Y-1 to "
+                             f"1 October Y): remove {setting.key}=...")
+    return year, overrides
+
+
+def published_years() -> list[int]:
+    """The DfE years (to 31 March) of the children's tables."""
+    from ..reference.published import years
+
+    return years("referrals")
+
+
+def compose_validation(year: int, overrides: list[str]) -> tuple[Composed, list[str]]:
+    """The run validate makes: the user's settings, the year's dates, at least 12 months' warm-up
+    and 20 replications unless given.  Also the notes on what it imposed, for people."""
+    keys = {parse_setting(o).key for o in overrides}
+    dates = [f"start_date={year - 1}-04-01", f"end_date={year}-10-01"]
+    extra = [] if "replications" in keys else [f"replications={DEFAULT_REPLICATIONS}"]
+    job = compose_job([*overrides, *dates, *extra])
+    notes = []
+    if job.cfg.warmup_months < MIN_WARMUP_MONTHS:
+        notes.append(f"warm-up raised from {job.cfg.warmup_months} to {MIN_WARMUP_MONTHS} months: re-referrals look "
+                     "back 12 months")
+        kept = [o for o in overrides if parse_setting(o).key != "warmup_months"]
+        job = compose_job([*kept, *dates, *extra, f"warmup_months={MIN_WARMUP_MONTHS}"])
+    return job, notes
+
+
+def council_of(cfg: RunConfig) -> tuple[int, str]:
+    """The council's DfE code and name, from ``service.la_code``."""
+    from ..reference.published import councils, find_council
+
+    code = cfg.service.la_code
+    if code is None:
+        raise InputError("Config key 'service.la_code' is not set: caseflow validate needs the council's DfE code, "
+                         "e.g. service.la_code=892 for Nottingham")
+    try:
+        found = find_council(str(code))
+    except InputError:
+        raise InputError(f"Config key 'service.la_code' is {shown(code)}, which is no council in the DfE tables: "
+                         "give the council's three-digit code, e.g. service.la_code=892 for Nottingham") from None
+    table = councils()
+    return found, str(table.loc[table["old_la_code"] == found, "la_name"].iloc[0])
+
+
+def published_values(la_code: int, year: int) -> dict[str, float | None]:
+    """The published value behind each simulated figure (``None``: not published, suppressed)."""
+    from ..projections.published import FIGURE_KEYS
+    from ..reference.published import published
+
+    values = published(la_code, year)
+    out: dict[str, float | None] = {}
+    for key in FIGURE_KEYS:
+        if key in COMBINED:
+            parts = [values.get(k) for k in COMBINED[key]]
+            out[key] = None if any(p is None for p in parts) else float(sum(parts))
+        else:
+            out[key] = values.get(key)
+    return out
+
+
+# ---------------------------------------------------------------- the table
+
+
+def figure_info(key: str, year: int) -> tuple[str, str, str]:
+    """(label, unit, period) of a figure, for people."""
+    from ..reference.published import FIGURES
+
+    fig = FIGURES[COMBINED[key][0]] if key in COMBINED else FIGURES[key]
+    label = COMBINED_LABELS.get(key, fig.label)
+    return label, fig.unit, PERIODS[fig.period].format(y=year)
+
+
+def in_sample(cfg: RunConfig, key: str, year: int) -> bool:
+    """The figure was a calibration input: listed in ``service.calibration.figures`` (itself or, for
+    a combined figure, one of its parts) and calibrated on year Y or Y-1."""
+    cal = cfg.service.calibration
+    return (cal.year in (year, year - 1)) and any(k in cal.figures for k in (key, *COMBINED.get(key, ())))
+
+
+def validation_table(per_rep: pd.DataFrame, reference: dict[str, float | None], cfg: RunConfig, year: int,
+                     la_code: int) -> tuple[pd.DataFrame, list[str]]:
+    """One row per figure with a published value; and the figures left out (not published)."""
+    rows, skipped = [], []
+    for key, pub in reference.items():
+        if pub is None:
+            skipped.append(key)
+            continue
+        x = per_rep[key].to_numpy(float) if key in per_rep else np.array([])
+        x = x[~np.isnan(x)]
+        p10, p50, p90 = (np.percentile(x, [10, 50, 90]) if len(x) else (np.nan, np.nan, np.nan))
+        label, unit, period = figure_info(key, year)
+        rows.append({
+            "la_code": la_code, "year": year, "figure": key, "published": pub,
+            "sim_p10": float(p10), "sim_p50": float(p50), "sim_p90": float(p90),
+            "inside": bool(len(x) and p10 <= pub <= p90),
+            "in_sample": in_sample(cfg, key, year),
+            "label": label, "unit": unit, "period": period,
+            "ratio": float(p50 / pub) if pub and len(x) else np.nan,
+            "replications_with_value": len(x),
+        })
+    return pd.DataFrame(rows, columns=COLUMNS + EXTRA), skipped
+
+
+def off_by_factor_two(table: pd.DataFrame) -> pd.Series:
+    """Median more than twice, or less than half, the published value (or no simulated value)."""
+    pub, med = table["published"], table["sim_p50"]
+    return med.isna() | (med > 2 * pub) | (med < 0.5 * pub)
+
+
+def verdict(table: pd.DataFrame) -> str:
+    inside = int(table["inside"].sum())
+    off = int(off_by_factor_two(table).sum())
+    return (f"{inside} of {len(table)} figures inside the simulated 10th–90th percentile range; {off} off by more "
+            "than a factor of two")
+
+
+def settings_lines(cfg: RunConfig, year: int, la_code: int, council: str, notes: list[str]) -> list[str]:
+    cal = cfg.service.calibration
+    calibrated = (f"{', '.join(cal.figures) or 'no figures listed'} (year {cal.year})" if cal.year is not None
+                  else "no calibration year set (service.calibration.year)")
+    return [
+        f"Council: {council} ({la_code}); DfE year {year}: 1 April {year - 1} to 31 March {year}, "
+        f"workforce census at 30 September {year}",
+        f"Run: {cfg.start_date} to {horizon_end(cfg).isoformat()} after {cfg.warmup_months} months' warm-up "
+        f"(at least {MIN_WARMUP_MONTHS}: re-referrals look back 12 months)",
+        f"Scenario: {cfg.scenario.name}; service: {cfg.service.name}; replications: {cfg.replications}; "
+        f"seed: {cfg.seed}",
+        f"Calibrated on: {calibrated}",
+        *[f"Note: {n}" for n in notes],
+    ]
+
+
+def _cell(x: float) -> str:
+    return "" if pd.isna(x) else fmt_number(float(x))
+
+
+def _range(r) -> str:
+    return f"{_cell(r['sim_p10'])} – {_cell(r['sim_p90'])}" if not pd.isna(r["sim_p10"]) else "no value"
+
+
+def validation_markdown(table: pd.DataFrame, skipped: list[str], cfg: RunConfig, year: int, la_code: int,
+                        council: str, notes: list[str]) -> str:
+    lines = [f"# caseflow validate: {council}, DfE year {year}", ""]
+    lines += [f"- {s}" for s in settings_lines(cfg, year, la_code, council, notes)]
+    lines += ["", f"**{verdict(table)}.**", ""]
+    header = ["| Figure | Period | Published | Simulated median | 10–90% range | Inside | In sample |",
+              "|---|---|---:|---:|---:|:---:|:---:|"]
+
+    def rows(part: pd.DataFrame) -> list[str]:
+        return [f"| {r['label']} | {r['period']} | {_cell(r['published'])} | {_cell(r['sim_p50'])} | {_range(r)} | "
+                f"{'✓' if r['inside'] else '✗'} | {'yes' if r['in_sample'] else 'no'} |" for _, r in part.iterrows()]
+
+    used, other = table[table["in_sample"]], table[~table["in_sample"]]
+    lines += ["## Figures used as calibration inputs", ""]
+    lines += (header + rows(used)) if len(used) else ["None: the service's calibration block lists none of these "
+                                                      f"figures for {year} or {year - 1}."]
+    lines += ["", "## Figures not used as calibration inputs", ""]
+    lines += (header + rows(other)) if len(other) else ["None."]
+    if skipped:
+        lines += ["", f"Not published for this council and year (suppressed or not collected), so not checked: "
+                      f"{', '.join(skipped)}."]
+    lines += ["", "Inside: the published value lies between the 10th and 90th percentiles of the replications' own "
+                  "values. The model has no step that ends a referral with no further action before an assessment, "
+                  "so referrals closed at assessment or conference are compared with the published no further "
+                  "action and assessed-not-in-need shares together. See docs/validation.md.", ""]
+    return "\n".join(lines)
+
+
+def print_validation(table: pd.DataFrame, skipped: list[str], cfg: RunConfig, year: int, la_code: int,
+                     council: str, notes: list[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=sys.stdout, width=160)
+    t = Table(title=f"caseflow validate: {council} ({la_code}), DfE year {year}", title_justify="left")
+    for name, justify in (("Figure", "left"), ("Period", "left"), ("Published", "right"), ("Median", "right"),
+                          ("10–90%", "right"), ("Inside", "center"), ("In sample", "center")):
+        t.add_column(name, justify=justify)
+    for _, r in table.iterrows():
+        t.add_row(r["label"], r["period"], _cell(r["published"]), _cell(r["sim_p50"]), _range(r),
+                  "✓" if r["inside"] else "✗", "yes" if r["in_sample"] else "no")
+    console.print(t)
+    for line in settings_lines(cfg, year, la_code, council, notes):
+        console.print(line, highlight=False)
+    if skipped:
+        console.print(f"Not published, so not checked: {', '.join(skipped)}", highlight=False)
+    console.print(verdict(table), highlight=False)
+
+
+# ---------------------------------------------------------------- the run
+
+
+def _run(job: Composed, year: int, la_code: int, council: str, reference: dict, notes: list[str],
+         provenance: dict) -> None:
+    cfg = job.cfg
+    started = dt.datetime.now(dt.timezone.utc)
+    folder = WorkFolder(Path(cfg.results_dir) / "validate", results_key([cfg]), prefix="validate")
+    with working_in(folder, cfg.replications):
+        say_resuming(folder, cfg.replications)
+        with progress_bars() as bars:
+            task = bars.add_task(f"validate {year}: replications", total=cfg.replications)
+            results = run_to_folder(cfg, folder, what="validate", progress=lambda k: bars.advance(task))
+        per_rep = gather(results, "published")
+        table, skipped = validation_table(per_rep, reference, cfg, year, la_code)
+        markdown = validation_markdown(table, skipped, cfg, year, la_code, council, notes)
+        with signals.deferred():
+            folder.prune(cfg.replications)
+            if not cfg.write_events:
+                shutil.rmtree(folder.events_dir(), ignore_errors=True)
+            table.round(4).to_csv(folder.path / "validation.csv", index=False)
+            (folder.path / "validation.md").write_text(markdown)
+            (folder.path / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
+            record = {"scenario": cfg.scenario.name, **manifest(cfg, started, provenance, results, folder)}
+            record["validate"] = {"year": year, "la_code": la_code, "council": council, "notes": notes,
+                                  "not_published": skipped}
+            (folder.path / "manifest.json").write_text(json.dumps(record, indent=2) + "\n")
+            where = folder.publish(started.astimezone().strftime("%Y-%m-%d_%H-%M-%S"))
+        print_validation(table, skipped, cfg, year, la_code, council, notes)
+        print(f"Results: {where}")
