@@ -255,6 +255,19 @@ class TurnoverConfig:
     # much to the leaving rate's multiplier.  0 switches the link off.
     caseload_elasticity: float = 0.0
     review_days: float = 30.0  # how often pressure is re-read (only when the elasticity is on)
+    # Assumption, no published figure: an employed worker in a post with an end date resigns
+    # at a rate multiplied by a factor rising from 1 to this over the last ``fixed_term_months``
+    # months before the end (one step a month).  1 switches it off.
+    fixed_term_multiplier: float = 1.0
+    fixed_term_months: int = 6
+
+
+@dataclass
+class ByRoute:
+    """One number per recruitment route."""
+
+    permanent: float = 0.0
+    agency: float = 0.0
 
 
 @dataclass
@@ -267,6 +280,10 @@ class RecruitmentConfig:
     ramp_up_cap_share: float = 1.0     # their cap as a share of the full cap meanwhile
     asye_days: float = 365.0           # the ASYE year, after which the worker's cap is the permanent one
     stop_before_end_days: float = 0.0  # no recruitment into a post whose money ends sooner than this
+    # The market (assumptions, docs/decisions/0018-recruitment-market.md); the defaults switch it off.
+    round_failure: ByRoute = field(default_factory=ByRoute)  # chance a round ends with nobody hired
+    vacancy_lag_elasticity: float = 0.0  # permanent lag x (1 + this x share of the team's posts vacant)
+    agency_per_month: Optional[int] = None  # agency workers obtainable a calendar month, service-wide; null: no limit
 
 
 @dataclass
@@ -433,6 +450,8 @@ MAX_FLUSH_EVENTS = 5_000_000
 MAX_WORKERS_PER_CORE = 4
 MAX_COST = 1e9                         # pounds (a year per FTE, or a package in total)
 MAX_FACTOR = 100.0                     # seasonality factors, turnover multipliers
+MAX_ROUND_FAILURE = 0.99               # chance a recruitment round fails (at 1 a post is never filled)
+MAX_FIXED_TERM_MONTHS = 120            # months before a post's end date over which leaving rises
 MAX_TEXT = 10_000                      # characters of a description
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"   # scenario and service names: names, never paths
 NAME_RULE = "letters, digits, '_' and '-' (at most 64, not starting with '_' or '-')"
@@ -686,6 +705,8 @@ def _check_dynamics(key: str, wf: WorkforceConfig) -> None:
     t = wf.turnover
     _number(f"{key}.turnover.caseload_elasticity", t.caseload_elasticity, 0, MAX_FACTOR)
     _number(f"{key}.turnover.review_days", t.review_days, 1, MAX_DAYS)
+    _number(f"{key}.turnover.fixed_term_multiplier", t.fixed_term_multiplier, 0, MAX_FACTOR)
+    _whole(f"{key}.turnover.fixed_term_months", t.fixed_term_months, 1, MAX_FIXED_TERM_MONTHS)
     r = wf.recruitment
     for name in ("permanent", "agency"):
         _check_dist(f"{key}.recruitment.{name}", getattr(r, name))
@@ -695,6 +716,17 @@ def _check_dynamics(key: str, wf: WorkforceConfig) -> None:
             raise ConfigError(f"{key}.recruitment.{name}", f"is {v} but must lie between 0 and 1")
     for name in ("ramp_up_days", "asye_days", "stop_before_end_days"):
         _number(f"{key}.recruitment.{name}", getattr(r, name), 0, MAX_DAYS)
+    for name in ("permanent", "agency"):
+        v = getattr(r.round_failure, name)
+        if not (_finite(v) and 0 <= v <= MAX_ROUND_FAILURE):
+            raise ConfigError(f"{key}.recruitment.round_failure.{name}",
+                              f"is {v} but must lie between 0 and {MAX_ROUND_FAILURE} (at 1 no round would ever succeed)")
+    _number(f"{key}.recruitment.vacancy_lag_elasticity", r.vacancy_lag_elasticity, 0, MAX_FACTOR)
+    if r.agency_per_month is not None:
+        v = r.agency_per_month
+        if not (isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_POSTS):
+            raise ConfigError(f"{key}.recruitment.agency_per_month",
+                              f"is {v} but must be a whole number from 1 to {MAX_POSTS:,}, or null for no limit")
     _check_reallocation(f"{key}.reallocation", wf.reallocation)
     sk = wf.sickness
     if not (_finite(sk.absence_share) and 0 <= sk.absence_share < 0.5):

@@ -274,11 +274,20 @@ class PackageEnded(NamedTuple):
     name = "package_ended"
 
 
+class RecruitmentFailed(NamedTuple):
+    """A recruitment round ended with nobody hired (``recruitment.round_failure``); a new round follows."""
+    t: float
+    post_id: str
+    kind: str  # the kind of worker sought
+    name = "recruitment_failed"
+
+
 EVENT_TYPES = {cls.name: cls for cls in (
     ContactReceived, ConsentRequested, ConsentReceived, MashStarted, MashDecided,
     ReferralAccepted, Allocated, Seen, AssessmentCompleted, PlanStarted, CaseClosed,
     PostOpened, PostFundingChanged, PostClosed, RecruitmentStarted, WorkerStarted, WorkerChanged,
     AbsenceStarted, AbsenceEnded, NoticeGiven, CaseReallocated, WorkerLeft, PackageStarted, PackageEnded,
     ConferenceHeld, PlanEnded, PlanBeforeStart,
+    RecruitmentFailed,
 )}
 EVENT_NAMES = tuple(EVENT_TYPES)

@@ -18,9 +18,14 @@ from sim.settings import compose_config
 from sim.state import replay
 
 
+# The recruitment market of decision 0018 switched off: these tests are about decision 0010's lags.
+NO_MARKET = ["service.workforce.recruitment.round_failure.permanent=0", "service.workforce.recruitment.agency_per_month=null",
+             "service.workforce.recruitment.vacancy_lag_elasticity=0", "service.workforce.turnover.fixed_term_multiplier=1"]
+
+
 def high_turnover(*extra):
-    """baseline_2022 with everyone leaving at 100% a year and vacancies covered by agency."""
-    return compose_config(["scenario=baseline_2022", "horizon_months=8", "seed=21",
+    """baseline_2022 with everyone leaving at 100% a year and vacancies covered by agency (no market)."""
+    return compose_config(["scenario=baseline_2022", "horizon_months=8", "seed=21", *NO_MARKET,
                            "service.workforce.turnover.annual_rate.permanent=1.0",
                            "service.workforce.turnover.annual_rate.asye=1.0",
                            "service.workforce.turnover.annual_rate.agency=2.0",
@@ -186,7 +191,7 @@ def test_each_post_holds_at_most_one_worker_and_replay_agrees_under_agency_cover
 
 
 def test_converting_a_temporary_post_recruits_into_it_if_vacant():
-    cfg = compose_config(["scenario=baseline_2022", "horizon_months=14", "seed=3",
+    cfg = compose_config(["scenario=baseline_2022", "horizon_months=14", "seed=3", *NO_MARKET,
                           "service.workforce.turnover.annual_rate.permanent=2.0"])
     add = FundingAction(date="2022-05-01", action="add_posts", team="assessment", count=10, funding="temporary",
                         fill_with="permanent", until="2022-12-31")

@@ -11,15 +11,17 @@ Every change is an event in the log.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections import deque
 
 import simpy
 
-from ..config import TeamConfig, parse_date
+from ..config import TeamConfig, add_months, parse_date
 from ..distributions import Bernoulli, Sampler, sampler_in_clock_days
 from ..events import (AbsenceEnded, AbsenceStarted, NoticeGiven, PackageEnded, PackageStarted,
-                      PostClosed, PostFundingChanged, PostOpened, RecruitmentStarted, WorkerChanged,
-                      WorkerLeft, WorkerStarted)
+                      PostClosed, PostFundingChanged, PostOpened, RecruitmentFailed, RecruitmentStarted,
+                      WorkerChanged, WorkerLeft, WorkerStarted)
 
 TEAM_PREFIX = {"mash": "MASH", "assessment": "ASM", "long_term": "LT"}
 
@@ -94,6 +96,15 @@ class Workforce:
                          for route in ("permanent", "agency")}
         self.newly_qualified = Bernoulli(self.cfg.recruitment.asye_share, s("recruitment_asye"))
         self.sickness_rng = s("sickness")
+        # The recruitment market (docs/decisions/0018): each part draws or waits only when it is on.
+        rec = self.cfg.recruitment
+        self.round_failure = {route: getattr(rec.round_failure, route) for route in ("permanent", "agency")}
+        self.failure_rng = s("recruitment_failure") if any(p > 0 for p in self.round_failure.values()) else None
+        self.agency_limit = rec.agency_per_month       # None: no limit
+        self._agency_month = (None, 0)                 # (first day of the month, agency starts in it)
+        self._agency_queue: deque = deque()            # rounds waiting for next month's supply, in order
+        self.fixed_term = self.cfg.turnover.fixed_term_multiplier != 1.0
+        self._edges: dict[float, list[float]] = {}     # fixed-term steps by end date
         # Resignation processes only exist when someone can resign (keeps the reduced models lean).
         self.dynamic = any(getattr(self.cfg.turnover.annual_rate, k) > 0 for k in ("permanent", "agency", "asye"))
 
@@ -126,6 +137,8 @@ class Workforce:
         self.log(PostOpened(self.env.now, post.post_id, team, funding, reason))
         if until is not None:
             self.env.process(self._funding_ends(post, until))
+            if self.fixed_term and self.dynamic:
+                self.env.process(self._fixed_term_steps(post, until))
         return post
 
     def _funding_ends(self, post: Post, until: float):
@@ -143,6 +156,8 @@ class Workforce:
         post.funding = "permanent"
         post.until = None
         self.log(PostFundingChanged(self.env.now, post.post_id, "permanent"))
+        if self.fixed_term and post.worker is not None:  # no end date: the fixed-term factor goes
+            self._rates_changed([post.worker])
         if post.worker is None:  # left vacant near its old end date: recruit now
             self.vacancy(post)
 
@@ -169,8 +184,22 @@ class Workforce:
     def _recruitment(self, post: Post, route: str):
         sought = "agency" if route == "agency" else ("asye" if post.fill_with == "asye" or self.newly_qualified()
                                                      else "permanent")
-        self.log(RecruitmentStarted(self.env.now, post.post_id, sought))
-        yield self.env.timeout(self.hired_by[route](self.env.now) - self.env.now)
+        while True:  # rounds until one hires (only a failed round starts another)
+            self.log(RecruitmentStarted(self.env.now, post.post_id, sought))
+            lag = self.hired_by[route](self.env.now) - self.env.now
+            if route == "permanent" and self.cfg.recruitment.vacancy_lag_elasticity > 0:
+                lag *= 1.0 + self.cfg.recruitment.vacancy_lag_elasticity * self._vacant_share(post.team)
+            yield self.env.timeout(lag)
+            if post.closed or not self._round_failed(post, route):
+                break
+            self.log(RecruitmentFailed(self.env.now, post.post_id, sought))
+            if post.until is not None and post.until - self.env.now < self.cfg.recruitment.stop_before_end_days:
+                post.recruiting.discard(route)
+                return  # too near the end of the money to try again (as in ``vacancy``)
+        if route == "agency" and self.agency_limit is not None and not post.closed and post.worker is None:
+            if not (yield from self._agency_supply(post)):
+                post.recruiting.discard(route)
+                return  # closed or filled while waiting for an agency worker
         post.recruiting.discard(route)
         if post.closed:
             return
@@ -188,6 +217,63 @@ class Workforce:
             self.leave(current, "cover_ended")
         else:
             self._start_pending(post)
+
+    def _vacant_share(self, team: str) -> float:
+        """Share of the team's open posts with nobody in them now."""
+        open_posts = [p for p in self.posts.values() if p.team == team and not p.closed]
+        return sum(p.worker is None for p in open_posts) / len(open_posts) if open_posts else 0.0
+
+    def _round_failed(self, post: Post, route: str) -> bool:
+        """Did this round end without a hire?  Drawn only when it would otherwise start someone."""
+        p = self.round_failure[route]
+        if p <= 0:
+            return False
+        current = post.worker
+        if current is not None and (route == "agency" or current.kind != "agency"):
+            return False  # nobody would start: the post is filled (or covered and this is cover)
+        return bool(self.failure_rng.random() < p)
+
+    def _month_start(self, t: float) -> dt.date:
+        day = self.service.start_date + dt.timedelta(days=math.floor(t))
+        return day.replace(day=1)
+
+    def _take_agency(self) -> bool:
+        """One agency worker from this calendar month's supply, if any is left."""
+        month = self._month_start(self.env.now)
+        first, used = self._agency_month
+        if first != month:
+            first, used = month, 0
+        if used >= self.agency_limit:
+            return False
+        self._agency_month = (first, used + 1)
+        return True
+
+    def _agency_supply(self, post: Post):
+        """Wait (first come, first served) for an agency worker within the monthly supply; True once
+        one is found, False if the post closed or was filled meanwhile."""
+        if not self._agency_queue and self._take_agency():
+            return True
+        found = self.env.event()
+        self._agency_queue.append((post, found))
+        if len(self._agency_queue) == 1:
+            self.env.process(self._agency_months())
+        return (yield found)
+
+    def _agency_months(self):
+        """At each month's start, hand the month's agency workers to the rounds waiting, in order."""
+        while self._agency_queue:
+            nxt = add_months(self._month_start(self.env.now), 1)
+            yield self.env.timeout(max(0.0, float((nxt - self.service.start_date).days) - self.env.now))
+            while self._agency_queue:
+                post, found = self._agency_queue[0]
+                if post.closed or post.worker is not None:
+                    self._agency_queue.popleft()
+                    found.succeed(False)
+                elif self._take_agency():
+                    self._agency_queue.popleft()
+                    found.succeed(True)
+                else:
+                    break
 
     def _start_pending(self, post: Post) -> None:
         kind, post.pending_hire = post.pending_hire, None
@@ -252,7 +338,44 @@ class Workforce:
         """Resignations per day for this worker now."""
         base = getattr(self.cfg.turnover.annual_rate, w.kind) / 365.0
         package = 1.0 if w.kind == "agency" else math.prod(self.packages)  # supplements go to employed staff
-        return base * package * (1.0 + self.cfg.turnover.caseload_elasticity * w.pressure)
+        rate = base * package * (1.0 + self.cfg.turnover.caseload_elasticity * w.pressure)
+        if self.fixed_term and w.kind != "agency" and w.post.until is not None:
+            rate *= self.fixed_term_factor(w.post.until, self.env.now)
+        return rate
+
+    def _fixed_term_edges(self, until: float) -> list[float]:
+        """Clock times of the starts of the last ``fixed_term_months`` months before ``until``
+        (the same day of the month as the end, stepping back), earliest first."""
+        edges = self._edges.get(until)
+        if edges is None:
+            end = self.service.start_date + dt.timedelta(days=math.floor(until))
+            months = self.cfg.turnover.fixed_term_months
+            edges = self._edges[until] = [float((add_months(end, -k) - self.service.start_date).days)
+                                          + (until - math.floor(until)) for k in range(months, 0, -1)]
+        return edges
+
+    def fixed_term_factor(self, until: float, t: float) -> float:
+        """The leaving-rate factor of an employed worker in a post ending at ``until``, at time ``t``:
+        1 before the last ``fixed_term_months`` months, then in month i of them (0 first) the
+        linear rise from 1 to ``fixed_term_multiplier`` at the month's middle (one step a month)."""
+        if t >= until:
+            return 1.0
+        edges = self._fixed_term_edges(until)
+        i = sum(e <= t for e in edges) - 1
+        if i < 0:
+            return 1.0
+        return 1.0 + (self.cfg.turnover.fixed_term_multiplier - 1.0) * (i + 0.5) / len(edges)
+
+    def _fixed_term_steps(self, post: Post, until: float):
+        """Re-read the worker's leaving rate at each monthly step of the fixed-term factor."""
+        for edge in self._fixed_term_edges(until):
+            if edge <= self.env.now:
+                continue  # already in force when the post opened (rates are read at each start)
+            yield self.env.timeout(edge - self.env.now)
+            if post.closed or post.until != until:
+                return  # closed early, or made permanent
+            if post.worker is not None:
+                self._rates_changed([post.worker])
 
     def _employment(self, w: Worker):
         """Wait for the worker's resignation; the rate may change (packages, pressure, kind)."""

@@ -118,3 +118,56 @@ def leavers_between(df: pd.DataFrame, edges: np.ndarray, replications) -> np.nda
         t = left.loc[left["replication"] == r, "t"].to_numpy()
         out[i] = np.histogram(t, bins=edges)[0]
     return out
+
+
+EMPLOYED = ("permanent", "asye")
+
+
+def post_intervals(df: pd.DataFrame, teams=None, default_fte: float = 1.0) -> pd.DataFrame:
+    """Spells during which each post was open: replication, post_id, team, fte, start, end (NaN:
+    still open at the end of the log).  A post's FTE is that of the workers who started in it
+    (a worker takes the post's FTE); a post nobody ever started in counts ``default_fte``."""
+    opened = df.loc[df["event"] == "post_opened", ["replication", "post_id", "team", "t"]].rename(columns={"t": "start"})
+    closed = df.loc[df["event"] == "post_closed", ["replication", "post_id", "t"]].rename(columns={"t": "end"})
+    fte = df.loc[df["event"] == "worker_started", ["replication", "post_id", "fte"]].drop_duplicates(
+        ["replication", "post_id"])
+    out = opened.merge(closed, on=["replication", "post_id"], how="left").merge(
+        fte, on=["replication", "post_id"], how="left")
+    out["fte"] = out["fte"].fillna(default_fte).astype(float)
+    if teams is not None:
+        out = out[out["team"].isin(list(teams))]
+    return out[["replication", "post_id", "team", "fte", "start", "end"]]
+
+
+def _fte_by_kind(df: pd.DataFrame, at: np.ndarray, replications, kinds, teams=None) -> np.ndarray:
+    seg = worker_segments(df)
+    seg = seg[seg["kind"].isin(list(kinds))]
+    if teams is not None:
+        seg = seg[seg["team"].isin(list(teams))]
+    return level_at(seg, at, replications, weight="fte")
+
+
+def dfe_vacancy_rate_at(df: pd.DataFrame, at: np.ndarray, replications, teams=None) -> np.ndarray:
+    """The vacancy rate as the DfE's children's social work workforce statistics define it, at
+    each instant [replication x instant]: FTE of open posts not filled by an employed social
+    worker (vacant, whether covered by agency or not) over those vacancies plus the employed FTE
+    in post, i.e. 1 - employed FTE / open posts' FTE.  ``teams``: only these teams (e.g.
+    ``("assessment", "long_term")`` for case-holding posts); NaN where no post is open."""
+    at = np.asarray(at, float)
+    posts = level_at(post_intervals(df, teams), at, replications, weight="fte")
+    employed = _fte_by_kind(df, at, replications, EMPLOYED, teams)
+    vacant = np.clip(posts - employed, 0.0, None)  # a screener finishing a contact after the post closed
+    total = vacant + employed
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 1e-9, vacant / np.where(total > 1e-9, total, 1.0), np.nan)
+
+
+def agency_rate_at(df: pd.DataFrame, at: np.ndarray, replications, teams=None) -> np.ndarray:
+    """The DfE's agency worker rate at each instant [replication x instant]: agency FTE over
+    agency plus employed FTE in post (NaN where nobody is in post)."""
+    at = np.asarray(at, float)
+    agency = _fte_by_kind(df, at, replications, ("agency",), teams)
+    employed = _fte_by_kind(df, at, replications, EMPLOYED, teams)
+    total = agency + employed
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 1e-9, agency / np.where(total > 1e-9, total, 1.0), np.nan)
