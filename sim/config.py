@@ -232,9 +232,21 @@ class CaseloadCaps:
 
 
 @dataclass
+@dataclass
+class OverCap:
+    """Allocation above the cap when a child has waited long: after ``after_working_days`` in the
+    queue, the child goes to the worker least over their cap, if that is under cap + ``allowance``
+    (weighted load).  Off (null) by default; an assumption where set (docs/decisions/0022)."""
+
+    after_working_days: Optional[float] = None
+    allowance: float = 0.0
+
+
+@dataclass
 class TeamConfig:
     groups: List[WorkerGroup] = field(default_factory=list)
     caseload_cap: CaseloadCaps = field(default_factory=CaseloadCaps)
+    over_cap: OverCap = field(default_factory=OverCap)
 
 
 @dataclass
@@ -557,6 +569,9 @@ def _check_team(key: str, team: TeamConfig, holds_cases: bool = True) -> None:
                                                        "a newly qualified worker's cap may be at most the permanent one")
     if sum(g.count for g in team.groups) == 0:
         raise ConfigError(f"{key}.groups", "must hold at least one worker")
+    if team.over_cap.after_working_days is not None:
+        _number(f"{key}.over_cap.after_working_days", team.over_cap.after_working_days, 0, MAX_DAYS)
+    _number(f"{key}.over_cap.allowance", team.over_cap.allowance, 0, MAX_CASELOAD_CAP)
 
 
 def _check_name(key: str, value: str) -> None:

@@ -73,6 +73,10 @@ class Allocation:
         self.team = team
         self.workers = workers
         self.rooms = RoomIndex(workers)
+        over = getattr(service.cfg.service.workforce, team).over_cap
+        self.over_after = over.after_working_days if over.allowance > 0 else None
+        self.over_allowance = over.allowance
+        self.over_timer = None  # when the queue's head will have waited long enough
         self.log = service.log.append
         self.waiting: list = []  # heap of (key, case); key = (rank, time referred, case_id)
         self.wake = env.event()
@@ -117,6 +121,8 @@ class Allocation:
                 heappop(waiting)
                 continue
             worker = self.worker_with_room()
+            if worker is None and self.over_after is not None:
+                worker = self.over_cap_worker(case)
             if worker is None:
                 return
             heappop(waiting)
@@ -157,6 +163,29 @@ class Allocation:
         self.hand(case, best, reason)
         self.service.allocated(case, best)
         return True
+
+    def over_cap_worker(self, case):
+        """A child who has waited ``over_cap.after_working_days`` goes to the worker least over
+        their cap, within the allowance; until then, a timer looks again when they reach it."""
+        cal = self.service.calendar
+        due = cal.add_working_days(case.queue_key[1], self.over_after)
+        if self.env.now < due:
+            if self.over_timer is None or self.over_timer > due:
+                self.over_timer = due
+                self.env.timeout(due - self.env.now).callbacks.append(lambda _e: self._over_timer_fired(due))
+            return None
+        best, best_over = None, None
+        for w in self.workers:
+            if w.accepting and not w.absent and not w.left and w.load < w.cap + self.over_allowance:
+                over = w.load - w.cap
+                if best is None or over < best_over:
+                    best, best_over = w, over
+        return best
+
+    def _over_timer_fired(self, due: float) -> None:
+        if self.over_timer == due:
+            self.over_timer = None
+        self.poke()
 
     def worker_with_room(self):
         """Among workers present, not on notice and under their cap, the one with most room."""
