@@ -184,6 +184,9 @@ class CaseworkConfig:
     plan_duration: PlanDurations = field(default_factory=PlanDurations)
     plan_endings: PlanEndings = field(default_factory=PlanEndings)
     case_weights: CaseWeights = field(default_factory=CaseWeights)
+    # Share of CIN plans started after an assessment or conference that are held outside the
+    # social work teams (by family practitioners): no social worker's caseload (decision 0024).
+    cin_held_outside: float = 0.0
     opening_stock: bool = True
 
 
@@ -672,6 +675,7 @@ def validate(cfg: RunConfig) -> None:
                                                                              "a different plan or by closure")
     for f in fields(c.case_weights):
         _number(f"service.casework.case_weights.{f.name}", getattr(c.case_weights, f.name), 0.1, 10)
+    _number("service.casework.cin_held_outside", c.cin_held_outside, 0, 1)
     _check_returns("service.returns", s.returns)
     for team in TEAMS:  # MASH screeners hold no caseload: their caps are not used
         _check_team(f"service.workforce.{team}", getattr(s.workforce, team), holds_cases=team != "mash")

@@ -151,6 +151,18 @@ class PlanBeforeStart(NamedTuple):
     name = "plan_before_start"
 
 
+class HeldOutsideSocialWork(NamedTuple):
+    """The case's CIN plan is held outside the social work teams (a family practitioner, not a
+    case-holding social worker): ``worker_id`` (its assessment worker, if any) no longer holds it,
+    and it holds no social worker's caseload unless the plan escalates (then it joins the
+    long-term queue)."""
+    t: float
+    case_id: int
+    worker_id: Optional[str]
+    child_id: Optional[int] = None
+    name = "held_outside_social_work"
+
+
 class CaseClosed(NamedTuple):
     t: float
     case_id: int
@@ -288,6 +300,7 @@ EVENT_TYPES = {cls.name: cls for cls in (
     PostOpened, PostFundingChanged, PostClosed, RecruitmentStarted, WorkerStarted, WorkerChanged,
     AbsenceStarted, AbsenceEnded, NoticeGiven, CaseReallocated, WorkerLeft, PackageStarted, PackageEnded,
     ConferenceHeld, PlanEnded, PlanBeforeStart,
+    HeldOutsideSocialWork,
     RecruitmentFailed,
 )}
 EVENT_NAMES = tuple(EVENT_TYPES)

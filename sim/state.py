@@ -83,8 +83,14 @@ def replay(events: Iterable) -> ServiceState:
             seen.add(ev.case_id)
         elif name == "assessment_completed":
             stage[ev.case_id] = "assessing"  # closure or a plan follows at the same instant
+        elif name == "held_outside_social_work":
+            stage[ev.case_id] = "held_outside"
+            w = holder.pop(ev.case_id, None)
+            if w is not None:
+                caseload[w].discard(ev.case_id)
         elif name == "plan_started":
-            if ev.case_id not in plan:  # the case's first plan: it waits for a long-term worker
+            if ev.case_id not in plan or stage.get(ev.case_id) == "held_outside":
+                # the case's first plan (or an escalation from outside): it waits for a long-term worker
                 stage[ev.case_id] = "awaiting_transfer"
                 queued[ev.case_id] = ("long_term", (PLAN_RANK[ev.plan], ev.t, ev.case_id))
             plan[ev.case_id] = ev.plan  # a later plan (step-down, escalation) keeps its worker or place

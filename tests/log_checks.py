@@ -115,15 +115,22 @@ def check_case_lifecycles(events) -> dict:
         elif name == "conference_held":
             assert stage == "completed" and c.outcome == "cp" and not c.conferred and c.t == e.t, where
             c.outcome, c.conferred = e.outcome, True
+        elif name == "held_outside_social_work":
+            assert stage == "awaiting_transfer" and c.plan == "cin" and c.t == e.t and e.worker_id == c.holder, \
+                f"{where}: from {stage}, plan {c.plan}, held by {c.holder}"
+            c.stage, c.holder, c.queue = "held_outside", None, None
         elif name == "plan_ended":
             assert c.ending is None and c.plan == e.plan and stage in (
-                "awaiting_transfer", "in_plan", "awaiting_reallocation"), f"{where}: from {stage}, plan {c.plan}"
+                "awaiting_transfer", "in_plan", "awaiting_reallocation", "held_outside"), \
+                f"{where}: from {stage}, plan {c.plan}"
             c.ending = e.reason
         elif name == "plan_started":
             if e.reason in ("step_down", "escalation"):
                 assert c.ending == e.reason and c.t == e.t and e.plan != c.plan, f"{where}: after {c.ending}"
                 assert (e.plan == "cin") == (e.reason == "step_down"), where
                 c.plan, c.ending = e.plan, None
+                if stage == "held_outside":  # escalated: a long-term worker takes it from the queue
+                    c.stage, c.queue = "awaiting_transfer", "long_term"
             else:
                 assert e.reason == ("conference" if c.conferred else "assessment") and stage == "completed" \
                     and c.outcome == e.plan and c.t == e.t, where
@@ -134,7 +141,8 @@ def check_case_lifecycles(events) -> dict:
                     and c.conferred == (e.reason == "conference"), f"{where}: from {stage}"
             else:
                 assert e.reason == "plan_ended" and c.plan is not None and c.ending == "ended" and c.t == e.t \
-                    and stage in ("awaiting_transfer", "in_plan", "awaiting_reallocation"), f"{where}: from {stage}"
+                    and stage in ("awaiting_transfer", "in_plan", "awaiting_reallocation", "held_outside"), \
+                    f"{where}: from {stage}"
             assert e.worker_id == c.holder, f"{where}: closed by {e.worker_id}, held by {c.holder}"
             del cases[cid]
             ended.add(cid)
@@ -252,7 +260,7 @@ def check_workers(events, weights=None, over_cap=None) -> Counter:
             w["full"] = w["full"] or w["load"] >= w["cap"] - 1e-6
             assert not unit or w["load"] <= w["cap"] + allowance, f"{where}: {e.worker_id} over their cap of {w['cap']}"
             counts["allocations"] += 1
-        elif name in ("case_closed", "case_reallocated"):
+        elif name in ("case_closed", "case_reallocated", "held_outside_social_work"):
             if name == "case_reallocated":
                 assert holder.get(e.case_id) == e.worker_id, f"{where}: reallocated from someone not holding it"
                 counts["reallocations"] += 1

@@ -76,7 +76,8 @@ class Allocation:
         over = getattr(service.cfg.service.workforce, team).over_cap
         self.over_after = over.after_working_days if over.allowance > 0 else None
         self.over_allowance = over.allowance
-        self.over_timer = None  # when the queue's head will have waited long enough
+        self.over_timer = None  # when the longest waiting child will have waited long enough
+        self.by_wait: list = []  # heap of (time queued, case_id, key, case): who has waited longest
         self.log = service.log.append
         self.waiting: list = []  # heap of (key, case); key = (rank, time referred, case_id)
         self.wake = env.event()
@@ -88,6 +89,8 @@ class Allocation:
         key = (rank, self.env.now, case.case_id)
         case.queue_key = key
         heappush(self.waiting, (key, case))
+        if self.over_after is not None:  # the longest waiting first, whatever their priority
+            heappush(self.by_wait, (key[1], case.case_id, key, case))
         self.poke()
 
     def withdraw(self, case) -> None:
@@ -121,19 +124,46 @@ class Allocation:
                 heappop(waiting)
                 continue
             worker = self.worker_with_room()
-            if worker is None and self.over_after is not None:
-                worker = self.over_cap_worker(case)
             if worker is None:
+                if self.over_after is not None and self.allocate_overdue():
+                    continue
                 return
             heappop(waiting)
-            case.queue_key = None
-            previous = case.worker
-            reason = "TSPROC" if previous is not None else (case.requeue_reason or "referral")
-            case.requeue_reason = None
-            if previous is not None:  # a transfer between teams frees the previous worker
-                self.service.release(previous, case)
-            self.hand(case, worker, reason)
-            self.service.allocated(case, worker)
+            self.give(case, worker)
+
+    def give(self, case, worker) -> None:
+        """``worker`` takes ``case`` from the queue (from its assessment worker, on a transfer)."""
+        case.queue_key = None
+        previous = case.worker
+        reason = "TSPROC" if previous is not None else (case.requeue_reason or "referral")
+        case.requeue_reason = None
+        if previous is not None:  # a transfer between teams frees the previous worker
+            self.service.release(previous, case)
+        self.hand(case, worker, reason)
+        self.service.allocated(case, worker)
+
+    def allocate_overdue(self) -> bool:
+        """Nobody has room: the child who has waited longest, if that is ``over_cap.after_working_days``
+        or more, goes to the worker least over their cap within the allowance (True if one did).
+        Otherwise a timer looks again when they reach it."""
+        by_wait = self.by_wait
+        while by_wait and by_wait[0][3].queue_key != by_wait[0][2]:
+            heappop(by_wait)  # allocated or withdrawn since
+        if not by_wait:
+            return False
+        queued, _, _, case = by_wait[0]
+        due = self.service.calendar.add_working_days(queued, self.over_after)
+        if self.env.now < due:
+            if self.over_timer is None or self.over_timer > due:
+                self.over_timer = due
+                self.env.timeout(due - self.env.now).callbacks.append(lambda _e: self._over_timer_fired(due))
+            return False
+        worker = self.least_over_cap()
+        if worker is None:
+            return False
+        heappop(by_wait)
+        self.give(case, worker)
+        return True
 
     def hand(self, case, worker, reason: str) -> None:
         """``worker`` takes ``case`` (logged with the reason it changed hands)."""
@@ -164,16 +194,8 @@ class Allocation:
         self.service.allocated(case, best)
         return True
 
-    def over_cap_worker(self, case):
-        """A child who has waited ``over_cap.after_working_days`` goes to the worker least over
-        their cap, within the allowance; until then, a timer looks again when they reach it."""
-        cal = self.service.calendar
-        due = cal.add_working_days(case.queue_key[1], self.over_after)
-        if self.env.now < due:
-            if self.over_timer is None or self.over_timer > due:
-                self.over_timer = due
-                self.env.timeout(due - self.env.now).callbacks.append(lambda _e: self._over_timer_fired(due))
-            return None
+    def least_over_cap(self):
+        """The worker present, not on notice, least over their cap and under cap + allowance."""
         best, best_over = None, None
         for w in self.workers:
             if w.accepting and not w.absent and not w.left and w.load < w.cap + self.over_allowance:

@@ -52,6 +52,7 @@ class Casework:
                                      s(f"plan_ending_{p}")) for p in NEXT_AFTER}
         realloc = service.cfg.service.workforce.reallocation
         self.moves_worker = Bernoulli(realloc.transfer_on_plan_change, s("transfer_on_plan_change"))
+        self.held_outside = Bernoulli(cfg.cin_held_outside, s("cin_held_outside"))
 
     # -- processes ------------------------------------------------------------------------------
     def assess(self, case):
@@ -102,7 +103,9 @@ class Casework:
         case.plan = plan
         if plan == "cp":
             case.had_cp = True
-        if first:
+        if first and plan == "cin" and reason != "opening_stock" and self.held_outside():
+            self.service.hold_outside(case)
+        elif first or case.stage == "held_outside":  # to a long-term worker (an escalation from outside)
             case.stage = "awaiting_transfer"
             self.service.allocation["long_term"].refer(case, PLAN_RANK[plan])
         else:

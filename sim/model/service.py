@@ -9,7 +9,7 @@ import simpy
 from ..calendar import WorkingCalendar
 from ..config import RunConfig, add_months, horizon_end, parse_date
 from ..log import EventLog, fewer_collections
-from ..events import CaseReallocated, PlanBeforeStart
+from ..events import CaseReallocated, HeldOutsideSocialWork, PlanBeforeStart
 from ..state import PostState, ServiceState, WorkerState
 from ..streams import Streams
 from .allocation import Allocation
@@ -134,6 +134,16 @@ class Service:
         if case.assigned is None:
             case.assigned = self.env.event()
         return case.assigned
+
+    def hold_outside(self, case: Case) -> None:
+        """A family practitioner holds the case's CIN plan: its social worker lets it go."""
+        worker = case.worker
+        self.log.append(HeldOutsideSocialWork(self.env.now, case.case_id, worker.worker_id if worker else None,
+                                              case.child_id))
+        case.stage = "held_outside"
+        case.worker = None
+        if worker is not None:
+            self.release(worker, case)
 
     def plan_changed(self, case: Case, move: bool) -> None:
         """The case's plan changed (step-down, escalation): its weight follows; it may move worker."""

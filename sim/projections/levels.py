@@ -115,8 +115,8 @@ def open_cases(df: pd.DataFrame) -> pd.DataFrame:
 
 def held_cases(df: pd.DataFrame) -> pd.DataFrame:
     """Intervals during which a worker held a case: allocation to the next allocation, the
-    worker's leaving (reallocation) or closure."""
-    alloc = df.loc[df["event"].isin(["allocated", "case_reallocated", "case_closed"]),
+    worker's leaving (reallocation), closure, or the case going outside the social work teams."""
+    alloc = df.loc[df["event"].isin(["allocated", "case_reallocated", "case_closed", "held_outside_social_work"]),
                    ["replication", "case_id", "t", "event", "seq"]]
     alloc = alloc.sort_values(["replication", "case_id", "seq"])
     nxt = alloc.groupby(KEYS)["t"].shift(-1)

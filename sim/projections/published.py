@@ -250,7 +250,7 @@ def cla_3plus_sw_pct(df: pd.DataFrame, y: ReportingYear, reps=None, spells=None)
     reps = replications(df) if reps is None else reps
     spells = plan_spells(df) if spells is None else spells
     looked_after = _plans_open(spells, "lac", y.end)[["replication", "child_id"]].drop_duplicates()
-    alloc = df.loc[df["event"].isin(["allocated", "case_reallocated", "case_closed"]),
+    alloc = df.loc[df["event"].isin(["allocated", "case_reallocated", "case_closed", "held_outside_social_work"]),
                    ["replication", "case_id", "child_id", "t", "seq", "event", "worker_id"]]
     alloc = alloc.sort_values(["replication", "case_id", "seq"])
     alloc = alloc.assign(end=alloc.groupby(CASE_KEYS)["t"].shift(-1))
