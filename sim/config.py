@@ -297,6 +297,9 @@ class RecruitmentConfig:
     stop_before_end_days: float = 0.0  # no recruitment into a post whose money ends sooner than this
     # The market (assumptions, docs/decisions/0018-recruitment-market.md); the defaults switch it off.
     round_failure: ByRoute = field(default_factory=ByRoute)  # chance a round ends with nobody hired
+    # Posts vacant at the start at the steady-state share their turnover and lags imply (each
+    # recruiting from the start), rather than every post filled (docs/decisions/0025).
+    opening_vacancies: bool = False
     vacancy_lag_elasticity: float = 0.0  # permanent lag x (1 + this x share of the team's posts vacant)
     agency_per_month: Optional[int] = None  # agency workers obtainable a calendar month, service-wide; null: no limit
 
@@ -394,7 +397,7 @@ class RunConfig:
     horizon_months: int = 12
     start_date: str = "2023-04-01"
     end_date: Optional[str] = None
-    warmup_months: int = 3
+    warmup_months: int = 12
     results_dir: str = "results"
     write_events: bool = True
     executor: str = "processes"   # serial | processes (local processes) | dask (a Dask cluster)

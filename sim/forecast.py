@@ -16,10 +16,11 @@ from .calendar import WorkingCalendar
 from .config import RunConfig, add_months, horizon_end, parse_date
 from .projections import assessment_times, level_at, mash_decision_times, mean_level, month_end_levels, \
     queue_intervals, threshold_to_seen
-from .projections.levels import period_mean_levels
-from .projections.workforce import (changes_of_worker, changes_per_child, cost_between, fte_at, leavers_between,
+from .projections.levels import open_cases, period_mean_levels
+from .projections.children import CHANGE_REASONS, changes_of_worker, cp_plan_starts, referral_history
+from .projections.workforce import (changes_per_child, cost_between, fte_at, leavers_between,
                                     vacancies_at)
-from .stability import queue_trend, second_half, unstable_overall
+from .stability import mser_truncation, queue_trend, second_half, unstable_overall
 
 SIX_WEEKS_DAYS = 42.0
 STATUTORY_ASSESSMENT_WD = 45.0
@@ -36,6 +37,10 @@ KPIS: dict[str, str] = {
     "awaiting_mash_decision_mean": "Contacts awaiting a MASH decision, time-averaged over the month (contacts)",
     "waiting_for_allocation": "Children waiting for a social worker at month end (new referrals and reallocations)",
     "waiting_for_allocation_mean": "Children waiting for a social worker, time-averaged over the month (children)",
+    "waiting_for_long_term_worker": "Children on a plan waiting for a long-term social worker at month end",
+    "waiting_for_long_term_worker_mean": "Children on a plan waiting for a long-term social worker, time-averaged (children)",
+    "rereferral_pct": "% referrals within 12 months of a previous referral of the child",
+    "repeat_cp_pct": "% CP plans started that were a second or later plan for the child",
     "seen": "Children seen after referral",
     "threshold_to_seen_median": "Threshold-to-seen wait (days), median",
     "threshold_to_seen_p90": "Threshold-to-seen wait (days), 90th percentile",
@@ -164,6 +169,10 @@ def monthly(df: pd.DataFrame, cfg: RunConfig, views: LogViews | None = None) -> 
 
     for kpi, arr in {**v.levels, **v.means, **v.workforce}.items():
         out[kpi] = arr.reshape(-1)
+    out = out.join(by_month(referral_history(df).assign(pct=lambda f: 100.0 * f["rereferral"]), "t",
+                            rereferral_pct=("pct", "mean")))
+    out = out.join(by_month(cp_plan_starts(df).assign(pct=lambda f: 100.0 * f["subsequent"]), "t",
+                            repeat_cp_pct=("pct", "mean")))
     changes = changes_of_worker(df).assign(month=lambda f: month_of(f["t"])).groupby(["replication", "month"]).size()
     out["changes_of_worker"] = changes.reindex(index, fill_value=0).astype(float)
     for kpi in ("seen", "seen_over_six_weeks", "assessments_completed"):
@@ -235,10 +244,18 @@ HEADLINE: dict[str, str] = {
     "assessments_within_45wd_pct": "% assessments within 45 working days",
     "waiting_for_allocation_end": "Children waiting for allocation at the end",
     "waiting_for_allocation_mean": "Children waiting for allocation (time-averaged)",
+    "waiting_for_long_term_worker_end": "Children on a plan waiting for a long-term worker at the end",
+    "waiting_for_long_term_worker_mean": "Children on a plan waiting for a long-term worker (time-averaged)",
+    "rereferral_pct": "% referrals within 12 months of a previous referral (re-referrals)",
+    "repeat_cp_pct": "% CP plans that were a second or later plan",
     "caseload_per_fte_mean": "Cases per case-holding FTE (mean of month ends)",
     "changes_per_child": "Changes of social worker per child allocated",
     "reallocations_per_child": "Reallocations per child (worker left)",
     "three_plus_changes_pct": "% children with 3+ changes of worker in 12 months",
+    **{f"changes_{r.lower()}": f"Changes of social worker: {label}" for r, label in (
+        ("TSPROC", "transfer (TSPROC)"), ("MANAGE", "management decision (MANAGE)"),
+        ("LEFTRL", "worker left (LEFTRL)"), ("ABSENC", "worker absent (ABSENC)"),
+        ("ORGRST", "restructure (ORGRST)"))},
     "agency_share_pct": "Agency share of FTE (%, mean of month ends)",
     "vacancies_mean": "Vacant posts (mean of month ends)",
     "leavers": "Workers who left",
@@ -268,15 +285,21 @@ class Queue:
 _SEEN = ("threshold_to_seen_median", "threshold_to_seen_p90", "threshold_to_seen_p95", "threshold_to_seen_p99",
          "threshold_to_seen_max", "seen_over_six_weeks", "assessments_within_45wd_pct", "cost_per_child_seen_10wd")
 _ALLOCATION = ("waiting_for_allocation_end", "waiting_for_allocation_mean")
+_TRANSFER = ("waiting_for_long_term_worker_end", "waiting_for_long_term_worker_mean")
+_CHANGES = tuple(f"changes_{r.lower()}" for r in CHANGE_REASONS)
 QUEUES: dict[str, Queue] = {
     "mash": Queue("awaiting_mash_decision", "MASH queue", "contacts awaiting a decision",
                   "figures about MASH decisions describe only the contacts that were decided",
                   ("referrals", "mash_within_1wd_pct", "awaiting_mash_decision_end", "awaiting_mash_decision_mean",
-                   *_SEEN, *_ALLOCATION, "caseload_per_fte_mean", "changes_per_child", "reallocations_per_child",
-                   "three_plus_changes_pct")),
+                   *_SEEN, *_ALLOCATION, *_TRANSFER, "caseload_per_fte_mean", "changes_per_child",
+                   "reallocations_per_child", "three_plus_changes_pct", "rereferral_pct", "repeat_cp_pct", *_CHANGES)),
     "allocation": Queue("waiting_for_allocation", "allocation queue", "children waiting for a social worker",
                         "waits to be seen and assessed describe only the children who were allocated a social worker",
                         (*_SEEN, *_ALLOCATION)),
+    "transfer": Queue("waiting_for_long_term_worker", "long-term transfer queue",
+                      "children on a plan waiting for a long-term social worker",
+                      "caseloads and changes of worker describe only the children who reached a long-term worker",
+                      (*_TRANSFER, "caseload_per_fte_mean", "changes_per_child", "three_plus_changes_pct", *_CHANGES)),
 }
 # summary.csv rows after HEADLINE: the trend test of each queue over the second half of the horizon.
 QUEUE_TREND: dict[str, str] = {
@@ -284,6 +307,8 @@ QUEUE_TREND: dict[str, str] = {
     "awaiting_mash_decision_midway": "Contacts awaiting a MASH decision half-way through",
     "allocation_queue_unstable_pct": "% replications in which the allocation queue grows without bound",
     "waiting_for_allocation_midway": "Children waiting for allocation half-way through",
+    "transfer_queue_unstable_pct": "% replications in which the long-term transfer queue grows without bound",
+    "waiting_for_long_term_worker_midway": "Children on a plan waiting for a long-term worker half-way through",
 }
 
 
@@ -324,6 +349,12 @@ def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, fl
     levels = {k: a[:, span] for k, a in v.levels.items()}
     wf = {k: a[:, span] for k, a in v.workforce.items()}
     per_child = changes_per_child(df, t0, t1).reindex(reps)
+    refs = referral_history(df)
+    refs = refs[(refs["t"] >= t0) & (refs["t"] < t1)].groupby("replication")["rereferral"].mean()
+    cps = cp_plan_starts(df)
+    cps = cps[(cps["t"] >= t0) & (cps["t"] < t1)].groupby("replication")["subsequent"].mean()
+    ch = changes_of_worker(df)
+    by_reason = ch[(ch["t"] >= t0) & (ch["t"] < t1)].groupby(["replication", "reason"]).size()
     queues = queue_figures(v, t0, t1, span)
     contacts = df.loc[inside & (df["event"] == "contact_received"), "replication"].value_counts()
     referrals = df.loc[inside & (df["event"] == "referral_accepted"), "replication"].value_counts()
@@ -350,10 +381,15 @@ def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, fl
             "assessments_within_45wd_pct": 100.0 * float(within_statutory_assessment(ad).mean()) if len(ad) else np.nan,
             "waiting_for_allocation_end": float(levels["waiting_for_allocation"][i, -1]),
             "waiting_for_allocation_mean": float(queues["waiting_for_allocation_mean"][i]),
+            "waiting_for_long_term_worker_end": float(levels["waiting_for_long_term_worker"][i, -1]),
+            "waiting_for_long_term_worker_mean": float(queues["waiting_for_long_term_worker_mean"][i]),
+            "rereferral_pct": 100.0 * float(refs.get(r, np.nan)),
+            "repeat_cp_pct": 100.0 * float(cps.get(r, np.nan)),
             "caseload_per_fte_mean": float(np.nanmean(levels["caseload_per_fte"][i])),
             "changes_per_child": float(per_child.loc[r, "changes_per_child"]),
             "reallocations_per_child": float(per_child.loc[r, "reallocations_per_child"]),
             "three_plus_changes_pct": float(per_child.loc[r, "three_plus_changes_pct"]),
+            **{f"changes_{reason.lower()}": float(by_reason.get((r, reason), 0)) for reason in CHANGE_REASONS},
             "agency_share_pct": float(np.nanmean(wf["agency_share_pct"][i])),
             "vacancies_mean": float(np.mean(wf["vacancies"][i])),
             "leavers": float(wf["leavers"][i].sum()),
@@ -412,6 +448,54 @@ def queue_warnings(summary: pd.DataFrame) -> list[str]:
         out.append(f"Warning: the {q.name} grows without bound over the second half of the forecast ({rise}): "
                    f"{q.caveat}.")
     return out
+
+
+# ---------------------------------------------------------------- was the warm-up long enough?
+
+# The headline series MSER-5 looks at, from the first simulated day (the start of the warm-up).
+WARMUP_SERIES = ("open_cases", "waiting_for_allocation", "awaiting_mash_decision")
+
+
+def warmup_series(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
+    """One replication's daily time-averaged levels of ``WARMUP_SERIES`` from the first
+    simulated day to the horizon: replication, day (t of the day's start), one column a series."""
+    start = parse_date("start_date", cfg.start_date)
+    first = float((add_months(start, -cfg.warmup_months) - start).days)
+    last = float((horizon_end(cfg) - start).days)
+    days = np.arange(first, last + 1.0)
+    reps = sorted(df["replication"].unique().tolist())
+    queues = queue_intervals(df)
+    sources = {"open_cases": open_cases(df), **queues}
+    out = [pd.DataFrame({"replication": r, "day": days[:-1]}) for r in reps]
+    frame = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["replication", "day"])
+    for name in WARMUP_SERIES:
+        frame[name] = mean_level(sources[name], days, reps).reshape(-1)
+    return frame
+
+
+def warmup_verdict(daily: pd.DataFrame, cfg: RunConfig) -> dict:
+    """MSER-5 on each headline series averaged over replications: the start-up it finds (days
+    from the start of the warm-up) and whether ``warmup_months`` covered it."""
+    start = parse_date("start_date", cfg.start_date)
+    warmup_days = int((start - add_months(start, -cfg.warmup_months)).days)
+    mean = daily.groupby("day")[list(WARMUP_SERIES)].mean().sort_index()
+    series = {}
+    for name in WARMUP_SERIES:
+        cut = mser_truncation(mean[name].to_numpy())
+        series[name] = {"start_up_days": cut, "enough": cut <= warmup_days}
+    return {"warmup_months": cfg.warmup_months, "warmup_days": warmup_days, "method": "MSER-5",
+            "series": series, "enough": all(v["enough"] for v in series.values())}
+
+
+def warmup_sentence(verdict: dict) -> str:
+    """The verdict in one line for the terminal."""
+    worst = max(verdict["series"].items(), key=lambda kv: kv[1]["start_up_days"])
+    if verdict["enough"]:
+        return (f"Warm-up: {verdict['warmup_months']} months; MSER-5 finds no start-up bias after day "
+                f"{worst[1]['start_up_days']} of the run (of {verdict['warmup_days']} warm-up days): enough.")
+    return (f"Warning: warm-up of {verdict['warmup_months']} months may be too short: MSER-5 finds start-up bias in "
+            f"{worst[0].replace('_', ' ')} for {worst[1]['start_up_days']} days ({verdict['warmup_days']} warmed up); "
+            f"raise warmup_months.")
 
 
 # ---------------------------------------------------------------- are there enough replications?

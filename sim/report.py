@@ -19,7 +19,8 @@ import pandas as pd
 import yaml
 
 from .config import RunConfig, horizon_end, to_plain
-from .forecast import HEADLINE, forecast_from_monthly, precision_verdict, queue_warnings, summary_from_window
+from .forecast import (HEADLINE, forecast_from_monthly, precision_verdict, queue_warnings, summary_from_window,
+                       warmup_sentence, warmup_verdict)
 from .parts import WorkFolder
 from .runner import ReplicationKPIs, gather
 
@@ -65,12 +66,13 @@ def write_run(cfg: RunConfig, folder: WorkFolder, results: list[ReplicationKPIs]
     folder.prune(cfg.replications)
     forecast = forecast_from_monthly(gather(results, "monthly"))
     summary = summary_from_window(gather(results, "horizon"))
+    summary.attrs["warmup"] = warmup = warmup_verdict(gather(results, "warmup"), cfg)
     if not cfg.write_events:
         shutil.rmtree(folder.events_dir(), ignore_errors=True)
     forecast.round(4).to_csv(folder.path / "forecast.csv", index=False)
     summary.round(4).to_csv(folder.path / "summary.csv", index=False)
     (folder.path / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
-    record = {"scenario": cfg.scenario.name, **manifest(cfg, started, provenance, results, folder)}
+    record = {"scenario": cfg.scenario.name, **manifest(cfg, started, provenance, results, folder), "warmup": warmup}
     (folder.path / "manifest.json").write_text(json.dumps(record, indent=2) + "\n")
     return folder.publish(_stamp(started)), summary
 
@@ -161,6 +163,8 @@ def print_summary(summary: pd.DataFrame, cfg: RunConfig, where: Path) -> None:
     console.print(table)
     for warning in queue_warnings(summary):
         console.print(warning)
+    if "warmup" in summary.attrs:
+        console.print(warmup_sentence(summary.attrs["warmup"]))
     console.print(precision_verdict(summary, cfg.replications))
     console.print(f"Results: {where}")
 

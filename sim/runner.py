@@ -66,7 +66,7 @@ def project(cfg: RunConfig, df: pd.DataFrame, what: str) -> dict[str, pd.DataFra
     """The KPI frames a forecast (``monthly``, ``horizon``), a comparison (``periods``) or a validation
     (``published``: the DfE figures of the reporting year, ``sim.projections.published``) needs."""
     from .compare import scenario_kpis
-    from .forecast import log_views, monthly, window_kpis
+    from .forecast import log_views, monthly, warmup_series, window_kpis
 
     if what not in WHAT:
         raise ValueError(f"what must be one of {WHAT}, not {what!r}")
@@ -77,7 +77,8 @@ def project(cfg: RunConfig, df: pd.DataFrame, what: str) -> dict[str, pd.DataFra
         return {"published": published_figures(df, reporting_year(start.year + 1, start))}
     if what == "forecast":
         views = log_views(df, cfg)
-        return {"monthly": monthly(df, cfg, views), "horizon": window_kpis(df, cfg, views=views)}
+        return {"monthly": monthly(df, cfg, views), "horizon": window_kpis(df, cfg, views=views),
+                "warmup": warmup_series(df, cfg)}
     return {"periods": scenario_kpis(df, cfg)}
 
 

@@ -93,3 +93,28 @@ def second_half(t0: float, t1: float) -> tuple[int, int]:
 def unstable_overall(shares_pct: float) -> bool:
     """A queue is unstable when it is unstable in a majority of replications (given as a %)."""
     return bool(shares_pct > 100.0 * MAJORITY)
+
+
+# ---------------------------------------------------------------- was the warm-up long enough?
+
+MSER_BATCH = 5  # MSER-5: the marginal standard error rule on means of 5 observations
+
+
+def mser_truncation(series: np.ndarray, batch: int = MSER_BATCH) -> int:
+    """MSER-5 (White, 1997): how many of the first observations to drop as start-up bias.
+
+    The series is cut into batches of ``batch`` observations; for each candidate number d of
+    batches dropped (up to half of them) the rule scores the rest by the squared standard error
+    of their mean, sum((z - mean)^2) / (n - d)^2, and picks the smallest.  Returns the number
+    of observations dropped (d x batch); 0 means no start-up bias is visible.
+    """
+    y = np.asarray(series, float)
+    n = len(y) // batch
+    if n < 4:
+        return 0
+    z = y[: n * batch].reshape(n, batch).mean(axis=1)
+    scores = []
+    for d in range(n // 2 + 1):
+        rest = z[d:]
+        scores.append(((rest - rest.mean()) ** 2).sum() / len(rest) ** 2)
+    return int(np.argmin(scores)) * batch

@@ -18,7 +18,7 @@ from collections import deque
 import simpy
 
 from ..config import TeamConfig, add_months, parse_date
-from ..distributions import Bernoulli, Sampler, sampler_in_clock_days
+from ..distributions import Bernoulli, Sampler, mean_of, sampler_in_clock_days
 from ..events import (AbsenceEnded, AbsenceStarted, NoticeGiven, PackageEnded, PackageStarted,
                       PostClosed, PostFundingChanged, PostOpened, RecruitmentFailed, RecruitmentStarted,
                       WorkerChanged, WorkerLeft, WorkerStarted)
@@ -110,16 +110,42 @@ class Workforce:
 
     # -- the establishment at the start ---------------------------------------------------------------
     def establish(self, now: float) -> None:
-        """The posts and workers in post when the simulation starts (no ramp-up for them)."""
+        """The posts and workers in post when the simulation starts (no ramp-up for them).
+
+        With ``recruitment.opening_vacancies`` a post starts vacant, and recruiting, with the
+        probability that a post of its kind is vacant in steady state: a worker stays on average
+        1 / turnover years and a vacancy lasts the recruitment lag (longer by the rounds that
+        fail), so the share vacant is lag x rate / (1 + lag x rate).
+        """
+        opening = self.cfg.recruitment.opening_vacancies and self.dynamic
+        rng = self.service.streams("opening_vacancies") if opening else None
+        vacant = []
         for team in TEAM_PREFIX:
             for group in getattr(self.cfg, team).groups:
                 until = self._end_of(group.until) if group.until else None
                 for _ in range(group.count):
                     post = self.open_post(team, group.funding, group.fill_with or group.kind, group.fte, until,
                                           "establishment")
-                    self.start_worker(post, group.kind, new_starter=False)
+                    if opening and rng.random() < self.vacant_share(group.kind, post):
+                        vacant.append(post)
+                    else:
+                        self.start_worker(post, group.kind, new_starter=False)
+        for post in vacant:  # recruited once every post is open (the lags read the team's vacancies)
+            self.vacancy(post)
         if self.cfg.turnover.caseload_elasticity > 0 and self.dynamic:
             self.env.process(self.review_pressure())
+
+    def vacant_share(self, kind: str, post) -> float:
+        """Steady-state share of time a post filled by ``kind`` is vacant (``establish``)."""
+        rec = self.cfg.recruitment
+        route = "agency" if (kind == "agency" or post.fill_with == "agency" or post.funding == "agency") else "permanent"
+        failure = getattr(rec.round_failure, route)
+        lag_years = mean_of(getattr(rec, route)) * (7 / 5 if getattr(rec, route).unit == "working_days" else 1) \
+            / (1 - failure) / 365.0
+        if route == "permanent" and rec.agency_cover:  # covered by agency meanwhile: empty for the agency lag
+            lag_years = min(lag_years, mean_of(rec.agency) / (1 - rec.round_failure.agency) / 365.0)
+        x = getattr(self.cfg.turnover.annual_rate, kind) * lag_years
+        return x / (1 + x)
 
     def _t(self, date: str) -> float:
         """Clock time at the start of ``date``."""

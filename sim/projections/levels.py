@@ -86,9 +86,31 @@ def awaiting_mash_decision(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def queue_intervals(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The two front-door backlogs as intervals: contacts awaiting a MASH decision, and
-    children waiting for a social worker (named as their month-end KPIs)."""
-    return {"awaiting_mash_decision": awaiting_mash_decision(df), "waiting_for_allocation": awaiting_allocation(df)}
+    """The backlogs as intervals: contacts awaiting a MASH decision, children waiting for a
+    social worker, and children on a plan waiting for a long-term worker (named as their
+    month-end KPIs)."""
+    return {"awaiting_mash_decision": awaiting_mash_decision(df), "waiting_for_allocation": awaiting_allocation(df),
+            "waiting_for_long_term_worker": awaiting_transfer(df)}
+
+
+def awaiting_transfer(df: pd.DataFrame) -> pd.DataFrame:
+    """Intervals during which a child on a plan waited for a long-term worker: from the plan's
+    start (after an assessment or conference, an opening-stock plan, or an escalation of a plan
+    held outside the social work teams) to its first long-term ``allocated``, or closure, or
+    the plan going outside the social work teams.  (A long-term case whose worker left waits in
+    ``waiting_for_allocation``.)"""
+    ev = df.loc[df["event"].isin(["plan_started", "allocated", "case_closed", "held_outside_social_work"]),
+                ["replication", "case_id", "seq", "t", "event", "team", "reason"]]
+    ev = ev[(ev["event"] != "allocated") | (ev["team"] == "long_term")].sort_values(["replication", "case_id", "seq"])
+    by = ev.groupby(KEYS)
+    previous = by["event"].shift(1)
+    plan = ev["event"] == "plan_started"
+    start = plan & (ev["reason"].isin(["assessment", "conference", "opening_stock"])
+                    | ((ev["reason"] == "escalation") & (previous == "held_outside_social_work")))
+    ender_t = ev["t"].where(~plan)
+    end = ender_t.groupby([ev["replication"], ev["case_id"]]).bfill()  # the next ender at or after the row
+    out = ev.assign(start=ev["t"], end=end)[start]
+    return out[["replication", "case_id", "start", "end"]]
 
 
 def awaiting_allocation(df: pd.DataFrame) -> pd.DataFrame:
@@ -145,6 +167,7 @@ def month_end_levels(df: pd.DataFrame, at: np.ndarray, replications,
     return {
         "awaiting_mash_decision": level_at(queues["awaiting_mash_decision"], at, replications),
         "waiting_for_allocation": level_at(queues["waiting_for_allocation"], at, replications),
+        "waiting_for_long_term_worker": level_at(queues["waiting_for_long_term_worker"], at, replications),
         "open_cases": level_at(open_cases(df), at, replications),
         "caseload_per_fte": per_fte,
     }

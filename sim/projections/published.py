@@ -19,13 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .children import cp_plan_starts, referral_history
 from .levels import held_cases, open_cases
 from .workforce import worker_segments
 
 CASE_KEYS = ["replication", "case_id"]
 EMPLOYED = ("permanent", "asye")
 CASE_HOLDING_TEAMS = ("assessment", "long_term")
-REREFERRAL_DAYS = 365.0   # "within 12 months of a previous referral"
 SOCIAL_WORKERS_3PLUS = 3
 
 # The figures, in the order validate reports them (keys of sim.reference.published.FIGURES,
@@ -120,13 +120,10 @@ def referrals(df: pd.DataFrame, y: ReportingYear, reps=None) -> pd.Series:
 
 def rereferral_pct(df: pd.DataFrame, y: ReportingYear, reps=None) -> pd.Series:
     """% of the year's referrals whose child had an earlier referral at most 365 days before
-    (the earlier one may fall in the warm-up)."""
+    (``children.referral_history``; the earlier one may fall in the warm-up)."""
     reps = replications(df) if reps is None else reps
-    ref = referral_rows(df).sort_values(["replication", "child_id", "t", "seq"])
-    previous = ref.groupby(["replication", "child_id"])["t"].shift(1)
-    ref = ref.assign(again=(ref["t"] - previous) <= REREFERRAL_DAYS)
-    year = _in(ref, y.start, y.end)
-    return _pct(_sum(year, "again", reps), _count(year, reps))
+    year = _in(referral_history(df), y.start, y.end)
+    return _pct(_sum(year, "rereferral", reps), _count(year, reps))
 
 
 def closed_at_assessment_pct(df: pd.DataFrame, y: ReportingYear, reps=None) -> pd.Series:
@@ -230,16 +227,10 @@ def cla_ceased(df: pd.DataFrame, y: ReportingYear, reps=None, spells=None) -> pd
 
 
 def cp_subsequent_pct(df: pd.DataFrame, y: ReportingYear, reps=None) -> pd.Series:
-    """% of CP plans started in the year whose child had an earlier CP plan (any earlier
-    ``plan_started`` cp for the same child, the opening stock included, or a ``plan_before_start``
-    cp: a CP plan before the simulation began)."""
+    """% of CP plans started in the year whose child had an earlier CP plan
+    (``children.cp_plan_starts``)."""
     reps = replications(df) if reps is None else reps
-    cp = df.loc[df["event"].isin(["plan_started", "plan_before_start"]) & (df["plan"] == "cp"),
-                ["replication", "child_id", "t", "seq", "reason"]].sort_values(["replication", "seq"])
-    nth = cp.groupby(["replication", "child_id"]).cumcount()
-    cp = cp.assign(subsequent=nth > 0)
-    started = cp[(cp["reason"] != "opening_stock") & cp["reason"].notna()]  # plan_before_start has none
-    year = _in(started, y.start, y.end)
+    year = _in(cp_plan_starts(df), y.start, y.end)
     return _pct(_sum(year, "subsequent", reps), _count(year, reps))
 
 

@@ -8,35 +8,29 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .children import CHILD_KEYS, changes_of_worker, with_child
 from .levels import level_at
 
 DAYS_A_YEAR = 365.0
 
 
-def changes_of_worker(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per allocation that changed a child's social worker (every allocation after the first)."""
-    alloc = df.loc[df["event"] == "allocated", ["replication", "case_id", "t", "seq", "team"]]
-    alloc = alloc.sort_values(["replication", "case_id", "seq"])
-    first = alloc.groupby(["replication", "case_id"])["t"].transform("min")
-    nth = alloc.groupby(["replication", "case_id"]).cumcount()
-    out = alloc.assign(first_allocated=first)
-    return out[nth > 0]
-
-
 def changes_per_child(df: pd.DataFrame, t0: float, t1: float) -> pd.DataFrame:
-    """Per replication, over children allocated in [t0, t1): mean changes of worker (every
-    allocation after the first, planned transfers to long-term teams included), mean
-    reallocations (changes because a worker left), and the share with three or more changes in
-    the twelve months from their first allocation."""
-    alloc = df.loc[(df["event"] == "allocated") & (df["t"] >= t0) & (df["t"] < t1), ["replication", "case_id"]]
-    children = alloc.drop_duplicates()
+    """Per replication, over children allocated in [t0, t1): mean changes of social worker in
+    the window (``children.changes_of_worker``: planned transfers to long-term teams included),
+    mean reallocations (their case went back to a queue: a worker left, was absent long, or the
+    post closed), and the share with three or more changes in the twelve months from their first
+    allocation."""
+    alloc = with_child(df.loc[(df["event"] == "allocated") & (df["t"] >= t0) & (df["t"] < t1),
+                              ["replication", "case_id", "child_id"]])
+    children = alloc[CHILD_KEYS].drop_duplicates()
     ch = changes_of_worker(df)
     inside = ch[(ch["t"] >= t0) & (ch["t"] < t1)]
-    per_child = inside.groupby(["replication", "case_id"]).size()
-    year = ch[ch["t"] < ch["first_allocated"] + DAYS_A_YEAR].groupby(["replication", "case_id"]).size()
-    realloc = df[(df["event"] == "case_reallocated") & (df["t"] >= t0) & (df["t"] < t1)]
-    realloc = realloc.groupby(["replication", "case_id"]).size()
-    children = children.set_index(["replication", "case_id"])
+    per_child = inside.groupby(CHILD_KEYS).size()
+    year = ch[ch["t"] < ch["first_allocated"] + DAYS_A_YEAR].groupby(CHILD_KEYS).size()
+    realloc = with_child(df.loc[(df["event"] == "case_reallocated") & (df["t"] >= t0) & (df["t"] < t1),
+                                ["replication", "case_id", "child_id"]])
+    realloc = realloc.groupby(CHILD_KEYS).size()
+    children = children.set_index(CHILD_KEYS)
     children["changes"] = per_child.reindex(children.index, fill_value=0)
     children["reallocations"] = realloc.reindex(children.index, fill_value=0)
     children["three_plus"] = year.reindex(children.index, fill_value=0) >= 3
