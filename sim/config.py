@@ -235,7 +235,6 @@ class CaseloadCaps:
 
 
 @dataclass
-@dataclass
 class OverCap:
     """Allocation above the cap when a child has waited long: after ``after_working_days`` in the
     queue, the child goes to the worker least over their cap, if that is under cap + ``allowance``

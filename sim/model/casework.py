@@ -108,8 +108,9 @@ class Casework:
         elif first or case.stage == "held_outside":  # to a long-term worker (an escalation from outside)
             case.stage = "awaiting_transfer"
             self.service.allocation["long_term"].refer(case, PLAN_RANK[plan])
-        else:
-            self.service.plan_changed(case, move=self.moves_worker())
+        else:  # a change of plan may move the child to another long-term worker (drawn only if one holds it)
+            held = case.worker is not None and case.worker.team == "long_term"
+            self.service.plan_changed(case, move=held and self.moves_worker())
         case.plan_process = self.env.process(self.plan_runs(case, ends_at))
 
     def plan_runs(self, case, ends_at: float):

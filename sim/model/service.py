@@ -216,12 +216,16 @@ class Service:
 
         Once a week, each case a long-term worker holds is moved with probability
         ``per_case_year`` x 7 / 365 (a Poisson number of moves among the held cases), to the
-        colleague with most room, if anyone has more room than its worker.
+        colleague with most room, if they have room for it (on the next working day if the week
+        falls on a weekend or bank holiday).
         """
         rng = self.streams("rebalance")
         alloc = self.allocation["long_term"]
+        cal = self.calendar
         while True:
             yield self.env.timeout(7.0)
+            if not cal.is_working_day(self.env.now):  # management decisions are made on working days
+                yield self.env.timeout(cal.at_working_time(cal.working_time(self.env.now)) - self.env.now)
             held = [cid for w in self.teams["long_term"] for cid in w.caseload]
             if not held:
                 continue
