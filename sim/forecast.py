@@ -18,7 +18,7 @@ from .projections import assessment_times, level_at, mash_decision_times, mean_l
     queue_intervals, threshold_to_seen
 from .projections.levels import open_cases, period_mean_levels
 from .projections.children import CHANGE_REASONS, changes_of_worker, cp_plan_starts, referral_history
-from .projections.workforce import (changes_per_child, cost_between, fte_at, leavers_between,
+from .projections.workforce import (changes_per_child, cost_between, dfe_vacancy_rate_at, fte_at, leavers_between,
                                     vacancies_at)
 from .stability import mser_truncation, queue_trend, second_half, unstable_overall
 
@@ -53,6 +53,7 @@ KPIS: dict[str, str] = {
     "changes_of_worker": "Changes of social worker (allocations after a child's first)",
     "agency_share_pct": "Agency share of FTE at month end (%)",
     "vacancies": "Vacant posts at month end",
+    "vacancy_rate_pct": "Vacancy rate at month end as the DfE defines it (% of posts not filled by an employed worker, agency cover or none)",
     "leavers": "Workers who left",
     "cost": "Workforce cost (pounds)",
 }
@@ -189,6 +190,7 @@ def workforce_levels(df: pd.DataFrame, edges: np.ndarray, reps) -> dict[str, np.
     with np.errstate(divide="ignore", invalid="ignore"):
         agency = np.where(total > 0, 100.0 * fte_at(df, ends, reps, "agency") / total, np.nan)
     return {"agency_share_pct": agency, "vacancies": vacancies_at(df, ends, reps),
+            "vacancy_rate_pct": 100.0 * dfe_vacancy_rate_at(df, ends, reps),
             "leavers": leavers_between(df, edges, reps), "cost": cost_between(df, edges, reps)}
 
 
@@ -258,6 +260,7 @@ HEADLINE: dict[str, str] = {
         ("ORGRST", "restructure (ORGRST)"))},
     "agency_share_pct": "Agency share of FTE (%, mean of month ends)",
     "vacancies_mean": "Vacant posts (mean of month ends)",
+    "vacancy_rate_pct_mean": "DfE vacancy rate (%, mean of month ends)",
     "leavers": "Workers who left",
     "cost": "Workforce cost (pounds)",
     "cost_per_child_seen_10wd": "Cost per child seen within 10 working days (pounds)",
@@ -392,6 +395,7 @@ def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, fl
             **{f"changes_{reason.lower()}": float(by_reason.get((r, reason), 0)) for reason in CHANGE_REASONS},
             "agency_share_pct": float(np.nanmean(wf["agency_share_pct"][i])),
             "vacancies_mean": float(np.mean(wf["vacancies"][i])),
+            "vacancy_rate_pct_mean": float(np.nanmean(wf["vacancy_rate_pct"][i])),
             "leavers": float(wf["leavers"][i].sum()),
             "cost": cost,
             "cost_per_child_seen_10wd": cost / quick if quick else np.nan,

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .children import cp_plan_starts, referral_history
 from .levels import held_cases, open_cases
-from .workforce import worker_segments
+from .workforce import agency_rate_at, dfe_vacancy_rate_at, worker_segments
 
 CASE_KEYS = ["replication", "case_id"]
 EMPLOYED = ("permanent", "asye")
@@ -269,32 +269,6 @@ def _in_post(spells: pd.DataFrame, m: float) -> pd.DataFrame:
     return spells[open_at(spells["start"], spells["end"], m)]
 
 
-def post_spells(df: pd.DataFrame) -> pd.DataFrame:
-    """Each post while open: replication, post_id, team, start, end (``post_opened`` to
-    ``post_closed``; NaN: open at the end of the log)."""
-    opened = df.loc[df["event"] == "post_opened", ["replication", "post_id", "team", "t"]].rename(columns={"t": "start"})
-    closed = df.loc[df["event"] == "post_closed", ["replication", "post_id", "t"]].rename(columns={"t": "end"})
-    return opened.merge(closed, on=["replication", "post_id"], how="left")
-
-
-def vacancies(df: pd.DataFrame, m: float, spells: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Open posts at ``m`` not filled by an employed worker (vacant, or covered by an agency
-    worker), with their FTE: the FTE of the last worker to have started in the post before
-    ``m`` (a worker takes the post's FTE), 1 for a post nobody has started in."""
-    spells = _worker_spells(df) if spells is None else spells
-    posts = post_spells(df)
-    posts = posts[open_at(posts["start"], posts["end"], m)]
-    here = _in_post(spells, m)
-    employed = here[here["kind"].isin(EMPLOYED)][["replication", "post_id"]].drop_duplicates()
-    posts = posts.merge(employed.assign(filled=True), on=["replication", "post_id"], how="left")
-    posts = posts[posts["filled"].isna()].drop(columns="filled")
-    started = df.loc[(df["event"] == "worker_started") & (df["t"] < m), ["replication", "post_id", "seq", "fte"]]
-    last = started.sort_values("seq").drop_duplicates(["replication", "post_id"], keep="last")[
-        ["replication", "post_id", "fte"]]
-    posts = posts.merge(last, on=["replication", "post_id"], how="left")
-    return posts.assign(fte=posts["fte"].fillna(1.0).astype(float))
-
-
 def workforce_figures(df: pd.DataFrame, y: ReportingYear, reps=None) -> pd.DataFrame:
     """The workforce census figures at the end of 30 September Y, and its flows over the year to
     then (1 October Y-1 to 30 September Y), per replication."""
@@ -310,7 +284,11 @@ def workforce_figures(df: pd.DataFrame, y: ReportingYear, reps=None) -> pd.DataF
     cases = _count(held[open_at(held["start"], held["end"], m)], reps)
     employed_fte = _sum(employed, "fte", reps)
     agency_fte = _sum(agency, "fte", reps)
-    vacancy_fte = _sum(vacancies(df, m, spells), "fte", reps)
+    # The DfE's rates, defined once in sim.projections.workforce (vacant = not filled by an
+    # employed worker, covered by agency or not).
+    vacancy_rate = pd.Series(dfe_vacancy_rate_at(df, np.array([m]), reps)[:, 0], index=pd.Index(reps, name="replication"))
+    agency_rate = pd.Series(agency_rate_at(df, np.array([m]), reps)[:, 0], index=pd.Index(reps, name="replication"))
+    vacancy_fte = employed_fte * vacancy_rate / (1.0 - vacancy_rate)
 
     # Leavers and starters: the worker's kind and FTE at the time (their last / first spell).
     left = df.loc[df["event"] == "worker_left", ["replication", "worker_id", "t"]]
@@ -333,8 +311,8 @@ def workforce_figures(df: pd.DataFrame, y: ReportingYear, reps=None) -> pd.DataF
             "starters_fte": _sum(starters, "fte", reps),
             "leavers_fte": leavers_fte,
             "turnover_rate_pct": _pct(leavers_fte, employed_fte),
-            "agency_rate_pct": _pct(agency_fte, agency_fte + employed_fte),
-            "vacancy_rate_pct": _pct(vacancy_fte, vacancy_fte + employed_fte),
+            "agency_rate_pct": 100.0 * agency_rate,
+            "vacancy_rate_pct": 100.0 * vacancy_rate,
         })
     return out
 
