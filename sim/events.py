@@ -61,12 +61,15 @@ class MashDecided(NamedTuple):
 
 
 class ReferralAccepted(NamedTuple):
-    """Threshold met: the contact became a referral to children's social care."""
+    """Threshold met: the contact became a referral to children's social care (``reason``
+    ``contact``), or, for ``opening_stock``, a referral made before the simulation started whose
+    assessment is under way at its first instant (the case has no earlier events)."""
     t: float
     case_id: int
     priority: str
     s47: bool  # strategy discussion held, s47 enquiry
     child_id: Optional[int] = None
+    reason: str = "contact"
     name = "referral_accepted"
 
 

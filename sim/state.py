@@ -66,6 +66,7 @@ def replay(events: Iterable) -> ServiceState:
                 priority.pop(ev.case_id, None)
         elif name == "referral_accepted":
             stage[ev.case_id] = "awaiting_allocation"
+            priority[ev.case_id] = ev.priority  # (an opening-stock referral has no contact before it)
             queued[ev.case_id] = ("assessment", (PRIORITY_RANK[ev.priority], ev.t, ev.case_id))
         elif name == "allocated":
             queued.pop(ev.case_id, None)
@@ -85,6 +86,7 @@ def replay(events: Iterable) -> ServiceState:
             stage[ev.case_id] = "assessing"  # closure or a plan follows at the same instant
         elif name == "held_outside_social_work":
             stage[ev.case_id] = "held_outside"
+            queued.pop(ev.case_id, None)  # it never waits for a long-term worker
             w = holder.pop(ev.case_id, None)
             if w is not None:
                 caseload[w].discard(ev.case_id)

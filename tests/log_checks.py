@@ -63,6 +63,11 @@ def check_case_lifecycles(events) -> dict:
         where = f"event {i} ({name}, case {cid}, t={e.t})"
         assert cid not in ended, f"{where}: the case had already ended"
         c = cases.get(cid)
+        if name == "referral_accepted" and e.reason == "opening_stock":  # an assessment under way at the start
+            assert c is None, f"{where}: the case already exists"
+            c = cases[cid] = _Case("awaiting_allocation", e.t, e.priority)
+            c.queue = "assessment"
+            continue
         if name == "contact_received" or (name == "plan_started" and e.reason == "opening_stock"):
             assert c is None, f"{where}: the case already exists"
             if name == "contact_received":

@@ -13,7 +13,7 @@ visits; an assessment whose worker has gone waits for the next one before it is 
 from __future__ import annotations
 
 from ..distributions import Bernoulli, Choice, Sampler, draw_array, mean_of, sampler_in_clock_days
-from ..events import AssessmentCompleted, CaseClosed, ConferenceHeld, PlanEnded, PlanStarted, Seen
+from ..events import AssessmentCompleted, CaseClosed, ConferenceHeld, PlanEnded, PlanStarted, ReferralAccepted, Seen
 from .case import PLAN_RANK
 from .flows import expected_plan_starts_per_day
 
@@ -59,7 +59,10 @@ class Casework:
         """Allocated to an assessment worker: visit, assess, then close, start a plan or confer."""
         env, log = self.env, self.log
         case.work_started = env.now
-        due = self.assessment_due(env.now)  # the work, from when a worker first holds the case
+        if case.work_left is None:
+            due = self.assessment_due(env.now)  # the work, from when a worker first holds the case
+        else:  # an assessment under way when the simulation started: what is left of it
+            due = self.service.calendar.add_working_days(env.now, case.work_left)
         visit = self.visit_s47 if case.s47 else self.visit
         while True:  # the first visit, by whoever holds the case when it falls due
             worker = case.worker
@@ -103,9 +106,11 @@ class Casework:
         case.plan = plan
         if plan == "cp":
             case.had_cp = True
-        if first and plan == "cin" and reason != "opening_stock" and self.held_outside():
+        if first and plan == "cin" and self.held_outside():  # the opening stock too: as in steady state
             self.service.hold_outside(case)
         elif first or case.stage == "held_outside":  # to a long-term worker (an escalation from outside)
+            if not first:
+                case.requeue_reason = "TSPROC"  # a transfer from the family practitioner
             case.stage = "awaiting_transfer"
             self.service.allocation["long_term"].refer(case, PLAN_RANK[plan])
         else:  # a change of plan may move the child to another long-term worker (drawn only if one holds it)
@@ -136,6 +141,33 @@ class Casework:
         self.service.case_ended(case, "plan_ended" if reason == "plan_ended" else "closed")
 
     # -- the service as the simulation finds it ---------------------------------------------------
+    def open_assessments(self, referrals_per_day: dict[str, float]) -> None:
+        """Assessments under way when the simulation starts: referrals of each priority keep
+        coming at their steady rate and each assessment lasts ``assessment_duration`` from its
+        allocation, so the number under way is Poisson(rate x mean duration) and each has a
+        length-biased duration times a uniform still to do (as the opening plans).  They are
+        allocated at the first instant like any referral; a typical wait for allocation is left
+        out (the warm-up gives the queue its own level)."""
+        cfg = self.service.cfg.service
+        rng = self.service.streams("opening_assessments")
+        spec = cfg.casework.assessment_duration
+        mean_days = mean_of(spec) * (7 / 5 if spec.unit == "working_days" else 1)
+        s47_share = cfg.mash.s47_share
+        for priority, per_day in referrals_per_day.items():
+            n = int(rng.poisson(per_day * mean_days))
+            if n == 0:
+                continue
+            pool = draw_array(spec, rng, 20 * n + 100)
+            chosen = rng.choice(pool, size=n, p=pool / pool.sum()) if pool.sum() > 0 else pool[:n]
+            left = (chosen * rng.random(n)).tolist()
+            s47 = (rng.random(n) < getattr(s47_share, priority)).tolist()
+            for work, enquiry in zip(left, s47):
+                case = self.service.new_case(priority, self.service.known_child(False))
+                case.s47, case.work_left = enquiry, work if spec.unit == "working_days" else work * 5 / 7
+                self.log(ReferralAccepted(self.env.now, case.case_id, priority, enquiry, case.child_id,
+                                          "opening_stock"))
+                self.service.refer_for_assessment(case)
+
     def open_stock(self, plan_starts_per_day: dict[str, tuple[float, float]]) -> None:
         """Plans already open when the simulation starts.
 

@@ -118,3 +118,16 @@ def expected_plan_starts_per_day(cfg: RunConfig) -> dict[str, tuple[float, float
             starts[plan] += r.plan_starts[plan] * per_year / 365.0
             after[plan] += r.after_cp[plan] * per_year / 365.0
     return {p: (starts[p], after[p] / starts[p] if starts[p] > 0 else 0.0) for p in PLANS}
+
+
+def expected_referrals_per_day(cfg: RunConfig) -> dict[str, float]:
+    """Referrals a calendar day by priority, from new children and children coming back."""
+    new, returning = contact_rates(cfg)
+    mixes = return_mixes(cfg)
+    outcomes = cfg.service.mash.outcomes
+    out = dict.fromkeys(PRIORITIES, 0.0)
+    sources = [(new, _mix(cfg.service.demand.priority))] + [(v, mixes[k]) for (k, _), v in returning.items()]
+    for per_year, mix in sources:
+        for p in PRIORITIES:
+            out[p] += per_year / 365.0 * mix[p] * getattr(outcomes, p).referral
+    return out

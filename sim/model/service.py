@@ -16,7 +16,7 @@ from .allocation import Allocation
 from .case import PLAN_RANK, PRIORITY_RANK, Case
 from .casework import Casework
 from .demand import FrontDoor, contacts
-from .flows import expected_plan_starts_per_day
+from .flows import expected_plan_starts_per_day, expected_referrals_per_day
 from .mash import Mash
 from .workforce import Workforce
 
@@ -51,6 +51,7 @@ class Service:
         self.workforce.schedule(cfg.service.funding)
         if cfg.service.casework.opening_stock:
             self.casework.open_stock(expected_plan_starts_per_day(cfg))
+            self.casework.open_assessments(expected_referrals_per_day(cfg))
             self.front_door.open_returns()
         self.env.process(contacts(self.env, self, self.front_door))
         realloc = cfg.service.workforce.reallocation

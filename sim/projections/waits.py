@@ -32,14 +32,18 @@ def threshold_to_seen(df: pd.DataFrame) -> pd.DataFrame:
     out = seen.merge(rec, on=KEYS, how="left").merge(ref, on=KEYS, how="left")
     out["wait_days"] = out["seen"] - out["received"]
     out["referral_to_seen"] = out["seen"] - out["referred"]
-    return out
+    # Children whose referral came before the simulation started (the opening stock) have no
+    # contact in the log, so no wait: they are left out.
+    return out[out["received"].notna()]
 
 
 def assessment_times(df: pd.DataFrame, cal: WorkingCalendar) -> pd.DataFrame:
     """One row per completed assessment: referral and completion times, whole working days
     between their dates (the DfE's count; a same-day assessment is 0), outcome."""
     done = of(df, "assessment_completed", ["outcome"]).rename(columns={"t": "completed"})
-    ref = of(df, "referral_accepted").rename(columns={"t": "referred"})
-    out = done.merge(ref, on=KEYS, how="left")
+    ref = df.loc[(df["event"] == "referral_accepted") & (df["reason"] != "opening_stock"),
+                 ["replication", "case_id", "t"]].rename(columns={"t": "referred"})
+    # An assessment under way at the start has no referral date in the log: left out.
+    out = done.merge(ref, on=KEYS, how="inner")
     out["working_days"] = cal.whole_working_days_between(out["referred"].to_numpy(), out["completed"].to_numpy())
     return out
