@@ -1,12 +1,20 @@
-"""The shipped funding scenarios answer the questions they exist for (many replications, from the log)."""
+"""The shipped funding scenarios start from the 2022 service and answer the questions they exist
+for (directions of effect over a few replications, from the log).
+
+The runs are shortened to keep this file near a minute: 3 paired replications, a 3-month
+warm-up, and horizons that just cover the months compared."""
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
+import pandas as pd
 import pytest
 
-from sim.forecast import periods, window_kpis
+from sim.config import to_plain
+from sim.forecast import log_views, periods, window_kpis
 from sim.projections import events_frame
-from sim.projections.workforce import changes_per_child
+from sim.projections.workforce import cost_between
 from sim.runner import run_replications
 from sim.settings import compose_config, scenario_files
 
@@ -20,60 +28,175 @@ def test_every_funding_scenario_is_shipped_and_composes():
         assert cfg.scenario.name == name
 
 
-def p90_before_and_after(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Threshold-to-seen 90th percentile per replication, six months before and after the money ends."""
-    cfg = compose_config([f"scenario={name}", "horizon_months=37", "replications=6", "seed=4"])
+# What each funding scenario sets on top of the 2022 service besides its funding schedule
+# (dotted paths into service). None of them changes anything else: agency_cover keeps the
+# 2022 service's vacancy cover, so that it differs from temporary_funding only in how the
+# extra capacity is bought.
+OWN_SETTINGS: dict[str, tuple[str, ...]] = {
+    "temporary_funding": (),
+    "permanent_posts": (),
+    "agency_cover": (),
+    "retention_package": (),
+}
+
+
+def _without(tree: dict, path: str) -> None:
+    *parents, last = path.split(".")
+    for key in parents:
+        tree = tree[key]
+    tree.pop(last)
+
+
+def test_funding_scenarios_start_from_the_2022_service():
+    base_cfg = compose_config(["scenario=baseline_2022"])
+    base = to_plain(base_cfg.service)
+    assert base.pop("funding") == []
+    for name, own in OWN_SETTINGS.items():
+        cfg = compose_config([f"scenario={name}"])
+        assert cfg.start_date == base_cfg.start_date, name
+        service = to_plain(cfg.service)
+        assert service.pop("funding"), f"{name} has no funding schedule"
+        for path in own:
+            _without(service, path)
+        expected = to_plain(base_cfg.service)
+        expected.pop("funding")
+        for path in own:
+            _without(expected, path)
+        assert service == expected, name
+
+
+SHORT = ["replications=3", "seed=4", "warmup_months=3"]
+
+
+def run(name: str, horizon_months: int):
+    cfg = compose_config([f"scenario={name}", f"horizon_months={horizon_months}", *SHORT])
     df = events_frame(run_replications(cfg))
-    months = periods(cfg)
-    labels = [m[0].isoformat()[:7] for m in months]
-    end = labels.index("2024-11")  # the first month without the money (it ends on 31 October 2024)
-    before, after = months[end - 6:end], months[end:end + 6]
-    assert len(after) == 6
-    return (window_kpis(df, cfg, before)["threshold_to_seen_p90"].to_numpy(),
-            window_kpis(df, cfg, after)["threshold_to_seen_p90"].to_numpy())
+    return cfg, df, log_views(df, cfg)
+
+
+def kpis(run_, months) -> pd.DataFrame:
+    cfg, df, views = run_
+    return window_kpis(df, cfg, months, views=views)
+
+
+# Counts changes in the 12 months after each child's first allocation, so it sees what
+# happens after the window: left out of the checks that two runs are identical up to a date.
+LOOKS_AHEAD = ["three_plus_changes_pct"]
+
+
+def assert_identical(a, b, months) -> None:
+    pd.testing.assert_frame_equal(kpis(a, months).drop(columns=LOOKS_AHEAD), kpis(b, months).drop(columns=LOOKS_AHEAD))
+
+
+def t_of(cfg, date: str) -> float:
+    """Clock time at the start of ``date`` (t=0 is start_date)."""
+    return float((dt.date.fromisoformat(date) - dt.date.fromisoformat(str(cfg.start_date))).days)
+
+
+def months_between(cfg, first: str, stop: str):
+    """The forecast months from ``first`` up to, not including, ``stop`` (both YYYY-MM)."""
+    return [m for m in periods(cfg) if first <= m[0].isoformat()[:7] < stop]
 
 
 @pytest.fixture(scope="module")
 def cliff():
-    return {name: p90_before_and_after(name) for name in ("temporary_funding", "permanent_posts")}
-
-
-def test_waits_jump_when_temporary_money_ends(cliff):
-    before, after = cliff["temporary_funding"]
-    assert after.mean() > 1.5 * before.mean(), f"before {before.round(1)}, after {after.round(1)}"
-    assert (after > before).sum() >= 5
-
-
-def test_permanent_posts_hold_their_waits(cliff):
-    before, after = cliff["permanent_posts"]
-    temp_before, temp_after = cliff["temporary_funding"]
-    assert after.mean() < 1.25 * before.mean(), f"before {before.round(1)}, after {after.round(1)}"
-    assert after.mean() < temp_after.mean()
+    """temporary_funding and permanent_posts to six months after the money ends (April 2025)."""
+    return {name: run(name, 37) for name in ("temporary_funding", "permanent_posts")}
 
 
 @pytest.fixture(scope="module")
-def two_routes():
+def halves(cliff):
+    """Each scenario's KPIs per replication over the six months before the money ends (May -
+    October 2024) and the six months after (November 2024 - April 2025)."""
     out = {}
-    for name in ("permanent_posts", "agency_cover"):
-        cfg = compose_config([f"scenario={name}", "horizon_months=24", "replications=4", "seed=6"])
-        out[name] = (cfg, events_frame(run_replications(cfg)))
+    for name, r in cliff.items():
+        before, after = months_between(r[0], "2024-05", "2024-11"), months_between(r[0], "2024-11", "2025-05")
+        assert len(before) == len(after) == 6
+        out[name] = (kpis(r, before), kpis(r, after))
     return out
 
 
-def test_permanent_posts_fill_more_slowly_than_agency_cover(two_routes):
-    def mean_days_to_fill(df):
-        opened = df[(df.event == "post_opened") & (df.reason == "funding")][["replication", "post_id", "t"]]
-        filled = df[df.event == "worker_started"].groupby(["replication", "post_id"], as_index=False)["t"].min()
-        m = opened.merge(filled, on=["replication", "post_id"], suffixes=("_opened", "_filled"))
-        assert len(m) >= 0.9 * len(opened) > 0
-        return float((m["t_filled"] - m["t_opened"]).mean())
-    permanent = mean_days_to_fill(two_routes["permanent_posts"][1])
-    agency = mean_days_to_fill(two_routes["agency_cover"][1])
-    assert agency < permanent / 3, (agency, permanent)
+def before_and_after(halves, name: str, kpi: str) -> tuple[np.ndarray, np.ndarray]:
+    before, after = halves[name]
+    return before[kpi].to_numpy(), after[kpi].to_numpy()
 
 
-def test_agency_cover_gives_more_changes_of_social_worker(two_routes):
-    per = {name: changes_per_child(df, 0.0, periods(cfg)[-1][2])["changes_per_child"].to_numpy()
-           for name, (cfg, df) in two_routes.items()}
-    assert per["agency_cover"].mean() > per["permanent_posts"].mean(), per
-    assert (per["agency_cover"] > per["permanent_posts"]).sum() >= 3
+def test_temporary_and_permanent_posts_are_identical_until_the_end_nears(cliff):
+    # Same posts, same dates, same random numbers: nothing differs until the last six months of
+    # the money, when fixed-term workers start leaving more often (turnover.fixed_term_multiplier)
+    # and no new hire goes into a post about to close (recruitment.stop_before_end_days).
+    temp, perm = cliff["temporary_funding"], cliff["permanent_posts"]
+    months = months_between(temp[0], "2022-04", "2024-05")
+    assert months == months_between(perm[0], "2022-04", "2024-05")
+    assert_identical(temp, perm, months)
+
+
+def test_waits_jump_when_temporary_money_ends(halves):
+    for kpi in ("threshold_to_seen_p90", "threshold_to_seen_p95", "waiting_for_allocation_mean"):
+        before, after = before_and_after(halves, "temporary_funding", kpi)
+        assert after.mean() > 1.5 * before.mean(), f"{kpi}: before {before.round(1)}, after {after.round(1)}"
+        assert (after > before).all(), f"{kpi}: before {before.round(1)}, after {after.round(1)}"
+
+
+def test_permanent_posts_hold_their_waits(halves):
+    for kpi in ("threshold_to_seen_p90", "threshold_to_seen_p95", "waiting_for_allocation_mean"):
+        before, after = before_and_after(halves, "permanent_posts", kpi)
+        _, temp_after = before_and_after(halves, "temporary_funding", kpi)
+        assert after.mean() < 1.25 * before.mean(), f"{kpi}: before {before.round(1)}, after {after.round(1)}"
+        assert (after < temp_after).all(), f"{kpi}: permanent {after.round(1)}, temporary {temp_after.round(1)}"
+
+
+def test_temporary_posts_end_on_31_october_2024(cliff):
+    cfg, df, _ = cliff["temporary_funding"]
+    end = t_of(cfg, "2024-11-01")
+    closed = df[df.event == "post_closed"]
+    assert len(closed) and (closed["t"] == end).all()
+    moved = df[(df.event == "case_reallocated") & (df.reason == "ORGRST")]
+    assert (moved["t"] == end).all() and set(moved["team"]) == {"assessment"}
+    assert moved.groupby("replication").size().min() > 0  # the assessment workers' children move at once
+
+
+@pytest.fixture(scope="module")
+def agency():
+    """agency_cover to April 2024 (well inside the money), with temporary_funding's seed and replications."""
+    return run("agency_cover", 25)
+
+
+def test_extra_posts_are_covered_by_agency_until_the_employees_arrive(cliff):
+    # The 2022 service covers every vacancy with an agency worker (recruitment.agency_cover), the
+    # extra posts of temporary_funding included: most get an agency worker first, then an employee.
+    cfg, df, _ = cliff["temporary_funding"]
+    opened = df[(df.event == "post_opened") & (df.reason == "funding")][["replication", "post_id"]]
+    first = (df[df.event == "worker_started"].sort_values("seq").groupby(["replication", "post_id"], as_index=False)
+             .first()[["replication", "post_id", "kind"]])
+    kinds = opened.merge(first, on=["replication", "post_id"])
+    assert len(kinds) == len(opened) > 0
+    assert (kinds["kind"] == "agency").mean() > 0.5
+
+
+def test_agency_cover_costs_more_while_the_money_lasts(cliff, agency):
+    (cfg_t, temp, _), (_, ag, _) = cliff["temporary_funding"], agency
+    edges = np.array([t_of(cfg_t, "2022-11-01"), t_of(cfg_t, "2024-05-01")])
+    reps = sorted(temp["replication"].unique())
+    assert reps == sorted(ag["replication"].unique())
+    cost_temp, cost_agency = cost_between(temp, edges, reps)[:, 0], cost_between(ag, edges, reps)[:, 0]
+    assert (cost_agency > cost_temp).all(), (cost_agency.round(), cost_temp.round())
+
+
+@pytest.fixture(scope="module")
+def retention():
+    """baseline_2022 and retention_package to six months into the package (December 2023)."""
+    return {name: run(name, 21) for name in ("baseline_2022", "retention_package")}
+
+
+def test_retention_package_lowers_leavers(retention):
+    base, ret = retention["baseline_2022"], retention["retention_package"]
+    assert_identical(base, ret, months_between(base[0], "2022-04", "2023-07"))  # before the package
+    start = t_of(base[0], "2023-07-01")
+
+    def resigned(r):
+        df = r[1]
+        left = df[(df.event == "worker_left") & (df.reason == "resigned") & (df.t >= start)]
+        return left.groupby("replication").size().reindex(sorted(df["replication"].unique()), fill_value=0).to_numpy()
+    assert resigned(ret).sum() < 0.9 * resigned(base).sum(), (resigned(ret), resigned(base))
+    assert (resigned(ret) <= resigned(base)).all(), (resigned(ret), resigned(base))
