@@ -7,7 +7,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from log_checks import check_end_state, check_workers
+from log_checks import cap_rules, check_end_state, check_workers
 from sim.config import FundingAction
 from sim.forecast import periods
 from sim.model import Service
@@ -41,7 +41,7 @@ def churn():
 
 def test_no_case_is_lost_when_workers_leave(churn):
     events = list(churn.log)
-    counts = check_workers(events)  # reallocated only from the holder; nobody leaves holding a case
+    counts = check_workers(events, **cap_rules(churn.cfg))  # reallocated only from the holder; nobody leaves holding a case
     assert counts["reallocations"] > 100
     check_end_state(events, churn.snapshot())  # every referred case is closed or still open
 
@@ -62,7 +62,7 @@ def test_replay_equals_final_state_with_turnover(churn):
 
 
 def test_leavers_give_notice_and_stop_taking_cases(churn):
-    check_workers(churn.log)  # no allocation on notice, no resignation without notice
+    check_workers(churn.log, **cap_rules(churn.cfg))  # no allocation on notice, no resignation without notice
     notice = {e.worker_id: e.t for e in churn.log if e.name == "notice_given"}
     left = {e.worker_id: (e.t, e.reason) for e in churn.log if e.name == "worker_left"}
     resigned = [w for w, (t, reason) in left.items() if reason == "resigned"]
@@ -185,7 +185,7 @@ def test_each_post_holds_at_most_one_worker_and_replay_agrees_under_agency_cover
     cfg = high_turnover("horizon_months=12", "seed=31")
     service = Service(cfg, 0)
     service.run()
-    check_workers(service.log)  # a worker starts only in an open, vacant post
+    check_workers(service.log, **cap_rules(cfg))  # a worker starts only in an open, vacant post
     assert any(e.name == "worker_left" and e.reason == "cover_ended" for e in service.log)
     assert replay(service.log) == service.snapshot()
 
