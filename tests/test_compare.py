@@ -11,7 +11,7 @@ from sim.projections import events_frame
 from sim.runner import run_replications
 from sim.settings import compose_config
 
-BASE = ["scenario=baseline_2022", "horizon_months=6", "replications=6", "seed=8"]
+BASE = ["scenario=baseline_2022", "horizon_months=6", "warmup_months=3", "replications=6", "seed=8"]
 
 
 @pytest.fixture(scope="module")
