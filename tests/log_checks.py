@@ -192,6 +192,16 @@ def check_end_state(events, state) -> dict:
     return fates
 
 
+def cap_rules(cfg) -> dict:
+    """``check_workers``'s ``weights`` and ``over_cap`` for a run of ``cfg``: the service's case
+    weights, and each case-holding team's over-cap allowance where its ``over_cap`` is on."""
+    wf = cfg.service.workforce
+    over = {team: getattr(wf, team).over_cap for team in ("assessment", "long_term")}
+    return dict(weights=cfg.service.casework.case_weights,
+                over_cap={team: o.allowance for team, o in over.items()
+                          if o.after_working_days is not None and o.allowance > 0})
+
+
 def check_workers(events, weights=None, over_cap=None) -> Counter:
     """Workers and posts: a case goes only to a worker whose weighted caseload is below their cap
     (``weights``: ``casework.case_weights``, all 1 if not given; with unit weights nobody is ever

@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 
 from sim import events as E
+from sim.calendar import WorkingCalendar
 from sim.cli import main
+from sim.config import horizon_end, parse_date
 from sim.forecast import (PRECISION_KPIS, QUEUES, horizon_summary, log_views, monthly, precision_verdict,
                           queue_warnings, summary_from_window, window_kpis)
 from sim.log import events_to_table
@@ -19,7 +21,7 @@ from sim.projections.levels import level_integral, month_end_levels
 from sim.report import print_summary
 from sim.runner import run_replications
 from sim.settings import compose_config
-from sim.stability import queue_trend, second_half
+from sim.stability import queue_trend, second_half, unstable_overall
 
 START = dt.date(2023, 6, 1)  # June (30 days: t 0-30), then July (31 days: t 30-61)
 ONE_MASH_WORKER = ["horizon_months=6", "warmup_months=0", "service.workforce.mash.groups=[{count:1}]",
@@ -132,13 +134,16 @@ def test_one_mash_worker_is_an_unstable_queue(tmp_path, monkeypatch, capsys):
     summary = pd.read_csv(run / "summary.csv").set_index("kpi")
     mean = summary["mean"]
     assert mean["mash_queue_unstable_pct"] == 100 and mean["allocation_queue_unstable_pct"] == 0
-    # About 8,000 contacts in six months; one worker decides about 600 of them.
+    # About 6,500 contacts in six months (children coming back included); one worker decides
+    # about 600 of them, so the backlog grows about linearly from empty to nearly all of them.
     assert mean["awaiting_mash_decision_end"] > 0.85 * mean["contacts"]
-    assert mean["awaiting_mash_decision_end"] > 1.6 * mean["awaiting_mash_decision_midway"] > 5000
-    assert 3000 < mean["awaiting_mash_decision_mean"] < mean["awaiting_mash_decision_end"]
+    assert mean["awaiting_mash_decision_end"] > 1.6 * mean["awaiting_mash_decision_midway"]
+    assert mean["awaiting_mash_decision_midway"] > 0.4 * mean["contacts"]
+    assert 0.4 * mean["contacts"] < mean["awaiting_mash_decision_mean"] < mean["awaiting_mash_decision_end"]
     forecast = pd.read_csv(run / "forecast.csv")
     assert forecast["awaiting_mash_decision_mean"].is_monotonic_increasing
-    assert forecast["awaiting_mash_decision_mean"].iloc[-1] > 6000
+    # The last month-end is the end of the horizon.
+    assert forecast["awaiting_mash_decision_mean"].iloc[-1] == pytest.approx(mean["awaiting_mash_decision_end"], abs=1)
     # A script finds the figures to distrust from the unstable_queue column (empty = fine).
     flagged = summary["unstable_queue"].fillna("")
     assert flagged["mash_within_1wd_pct"] == "mash" and flagged["threshold_to_seen_p90"] == "mash"
@@ -176,12 +181,25 @@ def test_the_default_scenario_is_not_flagged():
     cfg = compose_config(["replications=3", "executor=serial"])
     df = events_frame(run_replications(cfg))
     per_rep = window_kpis(df, cfg, views=log_views(df, cfg))
-    assert per_rep["mash_queue_unstable_pct"].eq(0).all() and per_rep["allocation_queue_unstable_pct"].eq(0).all()
-    # A steady MASH backlog of about 70 contacts (mostly waiting for consent), no allocation queue.
+    # The MASH queue is steady in every replication.  The assessment team is loaded near its caps
+    # (calibrated to Nottingham's caseloads and children awaiting assessment), so its queue
+    # wanders with vacancies and absences and may pass the trend test in a minority of
+    # replications, but it is not called unstable.
+    assert per_rep["mash_queue_unstable_pct"].eq(0).all()
+    assert not unstable_overall(per_rep["allocation_queue_unstable_pct"].mean())
+    # A steady MASH backlog of about 55 contacts (mostly waiting for consent).
     assert 40 < per_rep["awaiting_mash_decision_mean"].mean() < 120
-    assert per_rep["waiting_for_allocation_mean"].mean() < 5
+    # Caps bend after a long wait (over_cap), so no child waits much more than that many working
+    # days for an assessment worker: by Little's law the queue averages less than the referrals
+    # of that many working days.
+    cal = WorkingCalendar.for_run(cfg)
+    per_day = per_rep["referrals"] / len(cal.working_days_in(0, (horizon_end(cfg) - parse_date('start_date', cfg.start_date)).days))
+    bound = per_day * cfg.service.workforce.assessment.over_cap.after_working_days
+    assert (per_rep["waiting_for_allocation_mean"] < bound).all(), (per_rep["waiting_for_allocation_mean"], bound)
     summary = summary_from_window(per_rep)
     assert summary["unstable_queue"].eq("").all()
     assert queue_warnings(summary) == []
     assert "left out" not in precision_verdict(summary, 3)
-    assert set(QUEUES) == {"mash", "allocation"}
+    assert set(QUEUES) == {"mash", "allocation", "transfer"}
+    # Children on a plan rarely wait for a long-term worker: that queue is steady everywhere.
+    assert per_rep["transfer_queue_unstable_pct"].eq(0).all()

@@ -11,13 +11,14 @@ from sim.projections import events_frame
 from sim.runner import run_replications
 from sim.settings import compose_config
 
-BASE = ["scenario=baseline_2022", "horizon_months=6", "replications=6", "seed=8"]
+BASE = ["scenario=baseline_2022", "horizon_months=6", "warmup_months=3", "replications=6", "seed=8"]
 
 
 @pytest.fixture(scope="module")
 def kpis():
     out = {}
-    for label, extra in (("base", []), ("again", []), ("more_staff", ["service.workforce.assessment.groups.0.count=21"])):
+    more = compose_config(BASE).service.workforce.assessment.groups[0].count + 5  # five more assessment workers
+    for label, extra in (("base", []), ("again", []), ("more_staff", [f"service.workforce.assessment.groups.0.count={more}"])):
         cfg = compose_config(BASE + extra)
         out[label] = scenario_kpis(events_frame(run_replications(cfg)), cfg)
     return out

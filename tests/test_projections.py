@@ -50,8 +50,23 @@ def test_threshold_to_seen_counts_from_the_contact(df):
 def test_mash_decision_in_working_days(df):
     cal = WorkingCalendar.build(START, -5, 60)
     m = mash_decision_times(df, cal).set_index("case_id")
-    assert m.loc[1, "working_days"] == pytest.approx(0.25)
-    assert m.loc[2, "working_days"] == pytest.approx(5.0)  # Mon 0.4 -> Mon 7.4 is five working days
+    # Whole working days between the dates, as the DfE counts them: decided the same day is 0.
+    assert m.loc[1, "working_days"] == 0
+    assert m.loc[2, "working_days"] == 5  # Mon 0.4 -> Mon 7.4: Tue, Wed, Thu, Fri, Mon
+
+
+def test_whole_working_days_between_dates():
+    cal = WorkingCalendar.build(START, -5, 60)  # Monday 5 June 2023
+    days = lambda t0, t1: float(cal.whole_working_days_between(t0, t1))  # noqa: E731
+    assert days(0.1, 0.9) == 0                  # the same day
+    assert days(0.9, 1.1) == 1                  # Monday evening to Tuesday morning
+    assert days(4.5, 5.5) == 0                  # Friday to Saturday: no working day after Friday yet
+    assert days(4.5, 7.2) == 1                  # Friday to Monday
+    assert days(5.5, 7.2) == 1                  # Saturday to Monday
+    assert days(0.5, 14.5) == 10                # two working weeks
+    # And on arrays.
+    t0, t1 = np.array([0.25, 4.9, 2.0]), np.array([0.5, 7.0, 9.99])
+    assert cal.whole_working_days_between(t0, t1).tolist() == [0, 1, 5]
 
 
 def test_levels_at_instants(df):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from log_checks import check_workers
+from log_checks import cap_rules, check_workers
 from sim.config import ConfigError, FundingAction
 from sim.model import Service
 from sim.projections import events_frame
@@ -26,10 +26,11 @@ NEUTRAL = [f"{REC}.round_failure.permanent=0", f"{REC}.round_failure.agency=0", 
 
 
 def churn(*extra, months=8, seed=21):
-    """baseline_2022 with the market off, everyone leaving fast and no agency cover."""
+    """baseline_2022 with the market off, everyone leaving fast and no agency cover (baseline_2022
+    covers every vacancy with agency: ``extra`` may switch it back on)."""
     return compose_config(["scenario=baseline_2022", f"horizon_months={months}", f"seed={seed}", *NEUTRAL,
                            f"{TURN}.annual_rate.permanent=1.0", f"{TURN}.annual_rate.asye=1.0",
-                           f"{TURN}.annual_rate.agency=2.0", *extra])
+                           f"{TURN}.annual_rate.agency=2.0", f"{REC}.agency_cover=false", *extra])
 
 
 def frame(cfg):
@@ -92,7 +93,7 @@ def test_agency_starts_never_exceed_the_monthly_supply():
     free = agency_starts_by_month(frame(churn(*extra)))
     cfg = churn(*extra, f"{REC}.agency_per_month=3")
     service, df = run(cfg)
-    check_workers(service.log)          # still at most one worker a post, only while it is open
+    check_workers(service.log, **cap_rules(cfg))  # still at most one worker a post, only while it is open
     assert replay(service.log) == service.snapshot()
     limited = agency_starts_by_month(df)
     assert free.max() > 3, "the test needs months that would start more agency workers than the supply"
@@ -138,8 +139,9 @@ def test_fixed_term_factor_rises_a_step_a_month_to_the_multiplier():
 
 def test_fixed_term_workers_resign_more_as_their_end_date_nears():
     def resignations_in_last_months(multiplier):
-        service, df = run(temporary_posts(multiplier))
-        check_workers(service.log)
+        cfg = temporary_posts(multiplier)
+        service, df = run(cfg)
+        check_workers(service.log, **cap_rules(cfg))
         temp = set(df.loc[(df.event == "post_opened") & (df.funding == "temporary"), "post_id"])
         in_temp = set(df.loc[(df.event == "worker_started") & df.post_id.isin(temp), "worker_id"])
         t0, t1 = service.workforce._t("2022-11-01"), service.workforce._end_of("2023-04-30")

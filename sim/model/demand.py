@@ -54,9 +54,15 @@ class FrontDoor:
         self.priority = Choice(["red", "amber", "green"], [d.priority.red, d.priority.amber, d.priority.green],
                                s("priority"))
         names = ["police", "schools", "health", "council", "individuals", "other"]
-        self.source = Choice(names, [getattr(d.source, n) for n in names], s("source"))
+        # Children coming back draw their source and consent need from streams of their own, so
+        # that the new children's demand is the same whatever happens downstream (common random
+        # numbers: returns depend on how cases end, and would otherwise shift these draws).
+        sources = [getattr(d.source, n) for n in names]
+        self.source = {"new": Choice(names, sources, s("source")),
+                       "returned": Choice(names, sources, s("source_returned"))}
         shares = cfg.mash.consent_share
-        self.consent = {p: Bernoulli(getattr(shares, p), s(f"consent_{p}")) for p in ("red", "amber", "green")}
+        self.consent = {(r, p): Bernoulli(getattr(shares, p), s(f"consent_{p}" if r == "new" else f"consent_{r}_{p}"))
+                        for r in ("new", "returned") for p in ("red", "amber", "green")}
         self.new_per_year, _ = contact_rates(service.cfg)
         routes = cfg.returns.routes
         self.comes_back = {k: Bernoulli(getattr(routes, k).share, s(f"returns_{k}")) for k in EXITS
@@ -96,8 +102,9 @@ class FrontDoor:
     def contact(self, child_id: int, priority: str, reason: str, had_cp: bool = False) -> None:
         """A contact about ``child_id`` reaches the MASH now."""
         case = self.service.new_case(priority, child_id, had_cp)
-        needs_consent = self.consent[priority]()
-        self.log(ContactReceived(self.env.now, case.case_id, priority, self.source(), needs_consent, child_id, reason))
+        needs_consent = self.consent[reason, priority]()
+        self.log(ContactReceived(self.env.now, case.case_id, priority, self.source[reason](), needs_consent, child_id,
+                                 reason))
         self.service.mash.receive(case, needs_consent)
 
     def left(self, case, way_out: str) -> None:
