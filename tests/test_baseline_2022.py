@@ -38,7 +38,8 @@ def test_the_default_2023_service_is_quicker_than_2022():
 
 def test_without_delays_assessment_timeliness_matches_the_published_distribution():
     """With nobody waiting for allocation, visits immediate and no minimum work after the visit,
-    non-CP assessments take the DfE histogram's times (85.7% within 45 working days, 2024-25);
+    non-CP assessments take the configured histogram's times (the DfE's counts, 85.7% within
+    45 working days on its own bins, 2024-25; the service's bins run a day earlier from 31);
     CP outcomes complete at the conference (within 30), so the share is a little higher.
 
     Counted as the DfE counts (whole working days between the dates) the simulated share is a
@@ -58,8 +59,14 @@ def test_without_delays_assessment_timeliness_matches_the_published_distribution
     spec = cfg.service.casework.assessment_duration
     edges, counts = np.asarray(spec.edges, float), np.asarray(spec.counts, float)
     cdf = np.concatenate([[0.0], np.cumsum(counts) / counts.sum()])
-    published = float(np.interp(46.0, edges, cdf))
+    # The counts are the DfE's (C2 2024-25); on the DfE's own bins 85.7% are within 45.  The
+    # service holds them on bins from 31 working days moved a day earlier (nottingham.yaml:
+    # the waits and changes of worker a running service adds), so without any delay here
+    # the share is higher than published.
+    dfe_edges = np.array([0, 1, 11, 21, 31, 41, 46, 51, 61, 90], float)
+    published = float(np.interp(46.0, dfe_edges, cdf))
     assert published == pytest.approx(0.857, abs=5e-4)
+    assert float(np.interp(46.0, edges, cdf)) > published
     theory = float(np.mean(np.interp(46.0 - (np.arange(1000) + 0.5) / 1000, edges, cdf)))
     done = assessment_times(df, WorkingCalendar.for_run(cfg))
     done = done[done["completed"] >= 0]  # completed within the forecast horizon
@@ -73,4 +80,4 @@ def test_without_delays_assessment_timeliness_matches_the_published_distribution
     within = summary.loc["assessments_within_45wd_pct", "mean"]
     expected = 100 * (len(other) * share + len(cp)) / len(done)
     assert within == pytest.approx(expected, abs=0.05)
-    assert abs(within - 100 * published) < 2.5, within
+    assert 100 * published - 2.5 < within < 100 * float(np.interp(46.0, edges, cdf)) + 2.5, within
