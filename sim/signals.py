@@ -14,7 +14,9 @@ without this each worker would print its own traceback.
 """
 from __future__ import annotations
 
+import os
 import signal
+import threading
 from contextlib import contextmanager
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -60,13 +62,27 @@ def restore(old: dict[int, object]) -> None:
         signal.signal(signum, handler)
 
 
+_pending = False  # a signal noted inside the import machinery, sent again to raise it
+
+
 def _on_signal(signum: int, frame) -> None:
-    global _received
-    if _received is not None or _settled:
-        return  # already stopping (let the clean-up under way finish), or already ended
+    global _received, _pending
+    if _settled or (_received is not None and not _pending):
+        return  # already ended, or already stopping (let the clean-up under way finish)
     _received = signum
-    if not _deferring:
-        raise Interrupted(signum)
+    if _deferring:
+        return
+    if frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
+        # Python can run the handler inside the import system's weak-reference callbacks, where
+        # an exception is printed as "Exception ignored" and dropped: send the signal again a
+        # moment later, to be raised where it can be caught.
+        _pending = True
+        timer = threading.Timer(0.02, os.kill, (os.getpid(), signum))
+        timer.daemon = True
+        timer.start()
+        return
+    _pending = False
+    raise Interrupted(signum)
 
 
 def received() -> int | None:
@@ -80,8 +96,8 @@ def interruption() -> Interrupted | None:
 
 def reset() -> None:
     """Forget a received signal (for tests that run several commands in one process)."""
-    global _received, _settled
-    _received, _settled = None, False
+    global _received, _settled, _pending
+    _received, _settled, _pending = None, False, False
 
 
 def settle() -> None:
