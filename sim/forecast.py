@@ -460,7 +460,7 @@ def queue_warnings(summary: pd.DataFrame) -> list[str]:
 WARMUP_SERIES = ("open_cases", "waiting_for_allocation", "awaiting_mash_decision")
 
 
-def warmup_series(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
+def warmup_series(df: pd.DataFrame, cfg: RunConfig, views: LogViews | None = None) -> pd.DataFrame:
     """One replication's daily time-averaged levels of ``WARMUP_SERIES`` from the first
     simulated day to the horizon: replication, day (t of the day's start), one column a series."""
     start = parse_date("start_date", cfg.start_date)
@@ -468,7 +468,7 @@ def warmup_series(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
     last = float((horizon_end(cfg) - start).days)
     days = np.arange(first, last + 1.0)
     reps = sorted(df["replication"].unique().tolist())
-    queues = queue_intervals(df)
+    queues = views.queues if views is not None else queue_intervals(df)
     sources = {"open_cases": open_cases(df), **queues}
     out = [pd.DataFrame({"replication": r, "day": days[:-1]}) for r in reps]
     frame = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["replication", "day"])

@@ -78,7 +78,7 @@ def project(cfg: RunConfig, df: pd.DataFrame, what: str) -> dict[str, pd.DataFra
     if what == "forecast":
         views = log_views(df, cfg)
         return {"monthly": monthly(df, cfg, views), "horizon": window_kpis(df, cfg, views=views),
-                "warmup": warmup_series(df, cfg)}
+                "warmup": warmup_series(df, cfg, views)}
     return {"periods": scenario_kpis(df, cfg)}
 
 

@@ -61,7 +61,7 @@ def test_the_first_forecast_month_is_already_in_steady_state(long_run, warmup):
         df = events_frame(run_replications(cfg))
     reps = sorted(df["replication"].unique())
     month_ends = np.arange(30.0, 30 * 30.0, 30.0)
-    spells = plan_spells(df).rename(columns={"start": "start", "end": "end"})
+    spells = plan_spells(df)
     series = {"open cases": level_at(open_cases(df), month_ends, reps).mean(axis=0),
               "cases held by social workers": level_at(held_cases(df), month_ends, reps).mean(axis=0)}
     for plan in ("cin", "cp", "lac"):

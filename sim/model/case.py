@@ -12,8 +12,7 @@ PLAN_RANK = {"cp": 0, "lac": 1, "cin": 2}  # order of transfer to long-term team
 
 class Case:
     __slots__ = ("case_id", "child_id", "priority", "s47", "stage", "worker", "plan", "queue_key", "referred_at",
-                 "seen", "process", "assigned", "weight", "had_cp", "plan_process", "work_started",
-                 "requeue_reason", "work_left")
+                 "seen", "process", "assigned", "weight", "had_cp", "requeue_reason", "work_left")
 
     def __init__(self, case_id: int, child_id: int, priority: str, had_cp: bool = False):
         self.case_id = case_id
@@ -30,7 +29,5 @@ class Case:
         self.assigned = None     # event the assessment waits on while the case has no worker
         self.weight = 1.0        # what the case counts towards its worker's weighted caseload
         self.had_cp = had_cp     # the child has had a child protection plan before (this case or earlier)
-        self.plan_process = None  # the running plan's SimPy process
-        self.work_started = None  # when a worker first held the case (the assessment's clock starts)
         self.requeue_reason = None  # why the case went back to a queue (SSD code), until reallocated
         self.work_left = None     # an opening-stock assessment: the work still to do (working days)

@@ -58,7 +58,6 @@ class Casework:
     def assess(self, case):
         """Allocated to an assessment worker: visit, assess, then close, start a plan or confer."""
         env, log = self.env, self.log
-        case.work_started = env.now
         if case.work_left is None:
             due = self.assessment_due(env.now)  # the work, from when a worker first holds the case
         else:  # an assessment under way when the simulation started: what is left of it
@@ -116,7 +115,7 @@ class Casework:
         else:  # a change of plan may move the child to another long-term worker (drawn only if one holds it)
             held = case.worker is not None and case.worker.team == "long_term"
             self.service.plan_changed(case, move=held and self.moves_worker())
-        case.plan_process = self.env.process(self.plan_runs(case, ends_at))
+        self.env.process(self.plan_runs(case, ends_at))
 
     def plan_runs(self, case, ends_at: float):
         yield self.env.timeout(max(0.0, ends_at - self.env.now))

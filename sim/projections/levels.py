@@ -136,15 +136,16 @@ def open_cases(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def held_cases(df: pd.DataFrame) -> pd.DataFrame:
-    """Intervals during which a worker held a case: allocation to the next allocation, the
-    worker's leaving (reallocation), closure, or the case going outside the social work teams."""
+    """Intervals during which a worker (``worker_id``) held a case: allocation to the next
+    allocation, the worker's leaving (reallocation), closure, or the case going outside the
+    social work teams."""
     alloc = df.loc[df["event"].isin(["allocated", "case_reallocated", "case_closed", "held_outside_social_work"]),
-                   ["replication", "case_id", "t", "event", "seq"]]
+                   ["replication", "case_id", "child_id", "worker_id", "t", "event", "seq"]]
     alloc = alloc.sort_values(["replication", "case_id", "seq"])
     nxt = alloc.groupby(KEYS)["t"].shift(-1)
     held = alloc.assign(end=nxt)
     held = held[held["event"] == "allocated"].rename(columns={"t": "start"})
-    return held[["replication", "case_id", "start", "end"]]
+    return held[["replication", "case_id", "child_id", "worker_id", "start", "end"]]
 
 
 def case_holding_fte(df: pd.DataFrame) -> pd.DataFrame:

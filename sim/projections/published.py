@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .children import cp_plan_starts, referral_history
-from .levels import held_cases, open_cases
+from .levels import case_holding_fte, held_cases, level_at, open_cases
 from .workforce import agency_rate_at, dfe_vacancy_rate_at, worker_segments
 
 CASE_KEYS = ["replication", "case_id"]
@@ -241,12 +241,8 @@ def cla_3plus_sw_pct(df: pd.DataFrame, y: ReportingYear, reps=None, spells=None)
     reps = replications(df) if reps is None else reps
     spells = plan_spells(df) if spells is None else spells
     looked_after = _plans_open(spells, "lac", y.end)[["replication", "child_id"]].drop_duplicates()
-    alloc = df.loc[df["event"].isin(["allocated", "case_reallocated", "case_closed", "held_outside_social_work"]),
-                   ["replication", "case_id", "child_id", "t", "seq", "event", "worker_id"]]
-    alloc = alloc.sort_values(["replication", "case_id", "seq"])
-    alloc = alloc.assign(end=alloc.groupby(CASE_KEYS)["t"].shift(-1))
-    held = alloc[alloc["event"] == "allocated"]
-    during = held[(held["t"] < y.end) & ~(held["end"] <= y.start)]
+    held = held_cases(df)  # who held each case, when (sim.projections.levels)
+    during = held[(held["start"] < y.end) & ~(held["end"] <= y.start)]
     workers = during.groupby(["replication", "child_id"])["worker_id"].nunique().rename("workers").reset_index()
     children = looked_after.merge(workers, on=["replication", "child_id"], how="left").fillna({"workers": 0})
     children = children.assign(three=children["workers"] >= SOCIAL_WORKERS_3PLUS)
@@ -254,15 +250,6 @@ def cla_3plus_sw_pct(df: pd.DataFrame, y: ReportingYear, reps=None, spells=None)
 
 
 # ---------------------------------------------------------------- workforce at 30 September
-
-
-def _worker_spells(df: pd.DataFrame) -> pd.DataFrame:
-    """Each worker's spells of constant kind (``worker_segments``) with the worker's post and
-    whether they hold cases (cap above 0 when they started)."""
-    seg = worker_segments(df)
-    started = df.loc[df["event"] == "worker_started", ["replication", "worker_id", "post_id", "cap"]]
-    started = started.assign(case_holder=started["cap"] > 0).drop(columns="cap")
-    return seg.merge(started, on=["replication", "worker_id"], how="left")
 
 
 def _in_post(spells: pd.DataFrame, m: float) -> pd.DataFrame:
@@ -274,12 +261,12 @@ def workforce_figures(df: pd.DataFrame, y: ReportingYear, reps=None) -> pd.DataF
     then (1 October Y-1 to 30 September Y), per replication."""
     reps = replications(df) if reps is None else reps
     m = y.census
-    spells = _worker_spells(df)
+    spells = worker_segments(df)
     here = _in_post(spells, m)
     employed = here[here["kind"].isin(EMPLOYED)]
     agency = here[here["kind"] == "agency"]
-    holders = here[here["case_holder"].fillna(False).astype(bool)]
-    holders_fte = _sum(holders, "fte", reps)
+    holders_fte = pd.Series(level_at(case_holding_fte(df), np.array([m]), reps, weight="fte")[:, 0],
+                            index=pd.Index(reps, name="replication"))
     held = held_cases(df)
     cases = _count(held[open_at(held["start"], held["end"], m)], reps)
     employed_fte = _sum(employed, "fte", reps)
