@@ -62,6 +62,7 @@ def run_on_processes(count: int, fn: Callable[..., Any], jobs: Sequence[Job], on
     _start_resource_tracker()
     pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_worker_start,
                                initargs=(os.getpid(),))
+    pending: dict = {}
     try:
         with signals.blocked():  # the workers start inside submit()
             pending = {pool.submit(fn, *job): job for job in jobs}
@@ -73,6 +74,12 @@ def run_on_processes(count: int, fn: Callable[..., Any], jobs: Sequence[Job], on
                     with signals.blocked():
                         pending[pool.submit(fn, *follow)] = follow
     except BaseException:
+        # A job that finished before the stop but had not been handed on yet still counts (a
+        # sweep's run already published): hand it on, without starting what would follow it.
+        with signals.deferred(raise_after=False):
+            for future, job in list(pending.items()):
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    on_result(job, future.result())
         _stop(pool)
         raise
     finally:
