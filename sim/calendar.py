@@ -9,6 +9,7 @@ starts on Friday afternoon finishes on Monday or Tuesday, never over the weekend
 from __future__ import annotations
 
 import datetime as dt
+import math
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
@@ -63,10 +64,11 @@ class WorkingCalendar:
     # -- queries ---------------------------------------------------------------------------
     def is_working_day(self, t: float) -> bool:
         """Whether the day containing time ``t`` is a working day."""
-        i = int(np.floor(t)) - self.origin
+        day = math.floor(t)
+        i = day - self.origin
         if 0 <= i < len(self.working):
             return self.working[i]
-        return self._beyond_is_working(int(np.floor(t)))
+        return self._beyond_is_working(day)
 
     def _beyond_is_working(self, day: int) -> bool:
         # Outside the covered span fall back to weekdays only (spans are built with margin).
@@ -100,7 +102,25 @@ class WorkingCalendar:
         trip through working time can land a rounding error before it when ``x`` is 0."""
         if self.all_working:
             return t + x
-        return max(t, self.at_working_time(self.working_time(t) + x))
+        # working_time and at_working_time inlined (the model's most frequent call); the same
+        # arithmetic, so the same result to the last bit.
+        working, cum, origin = self.working, self.cum, self.origin
+        n = len(working)
+        day = int(t // 1)
+        i = day - origin
+        if i < 0:
+            w = 0.0
+        elif i >= n:
+            w = cum[n] + (t - (origin + n)) * 5.0 / 7.0
+        else:
+            w = cum[i] + (t - day) * working[i]
+        w += x
+        if w >= cum[n]:
+            end = origin + n + (w - cum[n]) * 7.0 / 5.0
+        else:
+            j = bisect_right(cum, w) - 1
+            end = origin + j + (w - cum[j])
+        return end if end > t else t
 
     def working_days_between(self, t0, t1):
         """Working days from ``t0`` to ``t1`` (scalars or numpy arrays)."""

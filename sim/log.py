@@ -52,25 +52,24 @@ SCHEMA = pa.schema(
 _TYPE_CODE = {cls: i for i, cls in enumerate(EVENT_TYPES.values())}
 
 
-GC_GEN0_THRESHOLD = 50_000
-
-
 @contextmanager
-def fewer_collections():
-    """Run the cyclic garbage collector less often while simulating.
+def collector_paused():
+    """Pause the cyclic garbage collector while simulating and while the log becomes Arrow.
 
-    The log grows by millions of small immutable records and the default generation-0
-    threshold (700 allocations) makes the collector rescan them constantly: about a fifth of
-    run time (docs/performance.md).  SimPy processes create few reference cycles, so
-    collecting every 50,000 allocations costs little memory.  Converting the log
-    to Arrow allocates as much again, so it runs under the same setting.
+    The log's records are typed ``NamedTuple`` instances, and CPython's collector never stops
+    tracking tuple subclasses, so every collection rescans every record still held: about a
+    tenth of a replication's time even when collecting only every 50,000 allocations
+    (docs/performance.md).  What the simulation frees it frees by reference counting (a
+    processed SimPy event drops its callbacks); the cycles it leaves (a worker and its process)
+    number in the hundreds, and ``run_replication`` breaks the service's own at the end.
     """
-    old = gc.get_threshold()
-    gc.set_threshold(GC_GEN0_THRESHOLD, old[1], old[2])
+    was = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
-        gc.set_threshold(*old)
+        if was:
+            gc.enable()
 
 
 class EventLog:
@@ -104,7 +103,7 @@ class EventLog:
 
     def to_table(self, replication: int, start_date: dt.date) -> pa.Table:
         """The log as an Arrow table with ``SCHEMA``."""
-        with fewer_collections():
+        with collector_paused():
             return events_to_table(self.events, replication, start_date)
 
 
@@ -115,18 +114,27 @@ class PartWriter:
     file system), ``abort`` deletes it.  A reader therefore sees a whole part or none.
     """
 
-    def __init__(self, path: Path, replication: int, start_date: dt.date) -> None:
+    def __init__(self, path: Path, replication: int, start_date: dt.date, keep: bool = False) -> None:
         self.path = Path(path)
         self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         self.replication, self.start_date = replication, start_date
         self.writer = pq.ParquetWriter(self.tmp, SCHEMA, compression="zstd")
         self.rows = 0
+        self.kept: list[pa.Table] | None = [] if keep else None
 
     def write(self, events: list, first_seq: int) -> None:
-        with fewer_collections():
+        with collector_paused():
             table = events_to_table(events, self.replication, self.start_date, first_seq)
         self.writer.write_table(table)
         self.rows += table.num_rows
+        if self.kept is not None:
+            self.kept.append(table)
+
+    def table(self) -> pa.Table:
+        """With ``keep``: the chunks written, as one table (what reading the part back gives)."""
+        if self.kept is None:
+            raise RuntimeError("this writer was not asked to keep what it wrote")
+        return pa.concat_tables(self.kept) if self.kept else SCHEMA.empty_table()
 
     def commit(self) -> Path:
         self.writer.close()

@@ -89,22 +89,25 @@ def project_part(cfg: RunConfig, replication: int, events_dir: str, what: str,
     return ReplicationKPIs(replication, table.num_rows, simulated, project(cfg, events_frame(table), what))
 
 
-def write_part(cfg: RunConfig, replication: int, events_dir: str) -> Path:
-    """Simulate one replication straight into its Parquet part (flushed in chunks, renamed when whole)."""
+def write_part(cfg: RunConfig, replication: int, events_dir: str, keep: bool = False) -> PartWriter:
+    """Simulate one replication straight into its Parquet part (flushed in chunks, renamed when
+    whole); the writer, which with ``keep`` still holds what it wrote."""
     path = Path(events_dir) / part_name(replication)
-    writer = PartWriter(path, replication, parse_date("start_date", cfg.start_date))
+    writer = PartWriter(path, replication, parse_date("start_date", cfg.start_date), keep=keep)
     try:
         run_replication(cfg, replication, sink=writer.write)
-        return writer.commit()
+        writer.commit()
+        return writer
     except BaseException:
         writer.abort()
         raise
 
 
 def simulate_part(cfg: RunConfig, replication: int, events_dir: str, what: str) -> ReplicationKPIs:
-    """Simulate one replication into its Parquet part, then project its KPIs."""
-    write_part(cfg, replication, events_dir)
-    return project_part(cfg, replication, events_dir, what, simulated=True)
+    """Simulate one replication into its Parquet part, then project its KPIs (from the chunks
+    as written, the same table as the part read back)."""
+    table = write_part(cfg, replication, events_dir, keep=True).table()
+    return ReplicationKPIs(replication, table.num_rows, True, project(cfg, events_frame(table), what))
 
 
 def run_to_folder(cfg: RunConfig, folder: WorkFolder, what: str = "forecast", label: str | None = None,

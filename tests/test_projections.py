@@ -125,3 +125,30 @@ def test_a_reallocated_case_is_no_longer_held_by_the_leaver():
     df = events_frame(events_to_table(log, 0, START))
     from sim.projections.levels import held_cases
     assert held_cases(df)["end"].tolist() == [5.0]
+
+
+def test_a_whole_log_projection_is_computed_once_per_log_and_again_for_another():
+    from sim.projections.children import changes_of_worker
+    from sim.projections.frame import once_per_log
+
+    calls = []
+
+    @once_per_log
+    def allocations(df):
+        calls.append(len(df))
+        return df[df["event"] == "allocated"]
+
+    first = events_frame(events_to_table(tiny_log(), 0, START))
+    again = allocations(first)
+    assert allocations(first) is again and calls == [len(first)]
+    second = events_frame(events_to_table(tiny_log()[:4], 0, START))
+    assert len(allocations(second)) == 0 and calls == [len(first), 4]
+    # The shared projections stay what they compute from scratch.
+    assert changes_of_worker(first).equals(changes_of_worker.__wrapped__(first))
+
+
+def test_the_event_column_compares_like_text():
+    df = events_frame(events_to_table(tiny_log(), 0, START))
+    assert (df["event"] == "contact_received").sum() == sum(isinstance(e, E.ContactReceived) for e in tiny_log())
+    mash = sum(isinstance(e, (E.MashStarted, E.MashDecided)) for e in tiny_log())
+    assert mash > 0 and df["event"].isin(["mash_started", "mash_decided"]).sum() == mash

@@ -80,8 +80,9 @@ class Allocation:
         self.by_wait: list = []  # heap of (time queued, case_id, key, case): who has waited longest
         self.log = service.log.append
         self.waiting: list = []  # heap of (key, case); key = (rank, time referred, case_id)
+        self.queued = 0          # cases in it (the heaps also hold withdrawn entries until they surface)
         self.wake = env.event()
-        env.process(self.allocate_when_room())
+        self.wake.callbacks.append(self._woken)
 
     # -- commands ---------------------------------------------------------------------------
     def refer(self, case, rank: int) -> None:
@@ -91,30 +92,46 @@ class Allocation:
         heappush(self.waiting, (key, case))
         if self.over_after is not None:  # the longest waiting first, whatever their priority
             heappush(self.by_wait, (key[1], case.case_id, key, case))
+        self.queued += 1
+        # Behind others, with nobody to take it, the referral changes nothing allocation can act
+        # on: the longest waiter (and its over-cap timer) is someone else, and whatever frees
+        # room looks at the queue then.  About a third of all wake-ups did nothing but find that.
+        if self.queued > 1 and self.rooms.best() is None:
+            return
         self.poke()
 
     def withdraw(self, case) -> None:
         """Take ``case`` out of the queue (it closed while waiting); removed lazily from the heap."""
         case.queue_key = None
+        self.queued -= 1
 
     def worker_changed(self, worker) -> None:
         """A worker joined, came back, or has more room or a new cap."""
         self.rooms.update(worker)
 
     def poke(self) -> None:
-        """Something changed (a referral, a free slot): look at the queue again."""
-        if not self.wake.triggered:
+        """Something changed (a referral, a free slot): look at the queue again, if anyone is in it."""
+        if self.queued and not self.wake.triggered:
             self.wake.succeed()
 
     # -- the allocation procedure -------------------------------------------------------------
-    def allocate_when_room(self):
+    # A poke wakes the procedure (at most once per instant: later pokes find ``wake`` triggered).
+    # Callbacks rather than a process: the same steps, without resuming a generator each time.
+    def _woken(self, _event=None) -> None:
         env, cal = self.env, self.service.calendar
-        while True:
-            yield self.wake
-            self.wake = env.event()
-            if not cal.is_working_day(env.now):  # allocation happens on working days
-                yield env.timeout(cal.at_working_time(cal.working_time(env.now)) - env.now)
-            self.allocate()
+        self.wake = env.event()
+        if not cal.is_working_day(env.now):  # allocation happens on working days
+            env.timeout(cal.at_working_time(cal.working_time(env.now)) - env.now).callbacks.append(self._working_day)
+            return
+        self.allocate()
+        self.wake.callbacks.append(self._woken)
+
+    def _working_day(self, _event) -> None:
+        self.allocate()
+        if self.wake.callbacks is None:  # poked while waiting for the working day: look again now
+            self._woken()
+        else:
+            self.wake.callbacks.append(self._woken)
 
     def allocate(self) -> None:
         waiting = self.waiting
@@ -134,6 +151,7 @@ class Allocation:
     def give(self, case, worker) -> None:
         """``worker`` takes ``case`` from the queue (from its assessment worker, on a transfer)."""
         case.queue_key = None
+        self.queued -= 1
         previous = case.worker
         reason = "TSPROC" if previous is not None else (case.requeue_reason or "referral")
         case.requeue_reason = None

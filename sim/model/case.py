@@ -12,7 +12,7 @@ PLAN_RANK = {"cp": 0, "lac": 1, "cin": 2}  # order of transfer to long-term team
 
 class Case:
     __slots__ = ("case_id", "child_id", "priority", "s47", "stage", "worker", "plan", "queue_key", "referred_at",
-                 "seen", "process", "assigned", "weight", "had_cp", "requeue_reason", "work_left")
+                 "seen", "assessing", "due", "assigned", "weight", "had_cp", "requeue_reason", "work_left")
 
     def __init__(self, case_id: int, child_id: int, priority: str, had_cp: bool = False):
         self.case_id = case_id
@@ -25,7 +25,8 @@ class Case:
         self.queue_key = None   # position in an allocation queue while waiting
         self.referred_at = 0.0   # when threshold was met (referral accepted)
         self.seen = False        # first visit done
-        self.process = None      # the assessment's SimPy process, once allocated
+        self.assessing = False   # the assessment has started (first allocated to an assessment worker)
+        self.due = 0.0           # when the assessment's work is done, timed from that first allocation
         self.assigned = None     # event the assessment waits on while the case has no worker
         self.weight = 1.0        # what the case counts towards its worker's weighted caseload
         self.had_cp = had_cp     # the child has had a child protection plan before (this case or earlier)

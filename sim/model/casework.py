@@ -54,36 +54,49 @@ class Casework:
         self.moves_worker = Bernoulli(realloc.transfer_on_plan_change, s("transfer_on_plan_change"))
         self.held_outside = Bernoulli(cfg.cin_held_outside, s("cin_held_outside"))
 
-    # -- processes ------------------------------------------------------------------------------
-    def assess(self, case):
+    # -- the assessment -----------------------------------------------------------------------
+    # Each step is a callback on a SimPy event rather than a process per case (as the MASH's):
+    # the same procedure and the same log, without a process's start and end steps.
+    def assess(self, case) -> None:
         """Allocated to an assessment worker: visit, assess, then close, start a plan or confer."""
-        env, log = self.env, self.log
+        env = self.env
         if case.work_left is None:
-            due = self.assessment_due(env.now)  # the work, from when a worker first holds the case
+            case.due = self.assessment_due(env.now)  # the work, from when a worker first holds the case
         else:  # an assessment under way when the simulation started: what is left of it
-            due = self.service.calendar.add_working_days(env.now, case.work_left)
+            case.due = self.service.calendar.add_working_days(env.now, case.work_left)
+        self._visit_when_held(case)
+
+    def _visit_when_held(self, case) -> None:
+        """The first visit, by whoever holds the case when it falls due."""
+        worker = case.worker
+        if worker is None:
+            self.service.worker_assigned(case).callbacks.append(lambda _e: self._visit_when_held(case))
+            return
         visit = self.visit_s47 if case.s47 else self.visit
-        while True:  # the first visit, by whoever holds the case when it falls due
-            worker = case.worker
-            if worker is None:
-                yield self.service.worker_assigned(case)
-                continue
-            yield env.timeout(visit(env.now) - env.now)
-            if case.worker is worker:
-                break
+        now = self.env.now
+        self.env.timeout(visit(now) - now).callbacks.append(lambda _e: self._visit(case, worker))
+
+    def _visit(self, case, worker) -> None:
+        if case.worker is not worker:  # the worker changed before the visit: the new one visits
+            self._visit_when_held(case)
+            return
+        env = self.env
         case.seen = True
-        log(Seen(env.now, case.case_id, worker.worker_id, case.child_id))
+        self.log(Seen(env.now, case.case_id, worker.worker_id, case.child_id))
         case.stage = "assessing"
         route = ("s47_after_cp" if case.had_cp else "s47") if case.s47 else "other"
         outcome = self.outcome[route]()
         # An s47 enquiry that goes to conference is decided there, timed from the strategy
         # discussion (DfE C4; statutory target 15 working days); others when the work is done.
-        if outcome == "cp":
-            due = self.conference_due(case.referred_at)
+        due = self.conference_due(case.referred_at) if outcome == "cp" else case.due
         done = max(due, self.min_after_visit(env.now))
-        yield env.timeout(max(0.0, done - env.now))
-        while case.worker is None:  # nobody to sign it off until the case is reallocated
-            yield self.service.worker_assigned(case)
+        env.timeout(max(0.0, done - env.now)).callbacks.append(lambda _e: self._complete(case, outcome))
+
+    def _complete(self, case, outcome: str) -> None:
+        if case.worker is None:  # nobody to sign it off until the case is reallocated
+            self.service.worker_assigned(case).callbacks.append(lambda _e: self._complete(case, outcome))
+            return
+        env, log = self.env, self.log
         log(AssessmentCompleted(env.now, case.case_id, case.worker.worker_id, outcome, case.child_id))
         if outcome == "close":
             self.close(case, "assessment")
@@ -115,10 +128,9 @@ class Casework:
         else:  # a change of plan may move the child to another long-term worker (drawn only if one holds it)
             held = case.worker is not None and case.worker.team == "long_term"
             self.service.plan_changed(case, move=held and self.moves_worker())
-        self.env.process(self.plan_runs(case, ends_at))
+        self.env.timeout(max(0.0, ends_at - self.env.now)).callbacks.append(lambda _e: self._plan_ends(case))
 
-    def plan_runs(self, case, ends_at: float):
-        yield self.env.timeout(max(0.0, ends_at - self.env.now))
+    def _plan_ends(self, case) -> None:
         plan = case.plan
         after = "close" if plan == "lac" else self.next_after[plan]()
         if after == "close":

@@ -124,16 +124,27 @@ class FrontDoor:
         wait.callbacks.append(lambda _e: self.contact(child_id, priority, "returned", had_cp))
 
 
-def contacts(env, service, front_door: FrontDoor):
-    """SimPy process: the contacts about children new to the front door, each handed to the MASH."""
-    cfg = service.cfg.service.demand
-    rng = service.streams("arrivals")
-    scale = front_door.new_per_year / cfg.contacts_per_year
-    timeout = env.timeout
-    for day, rate in daily_contact_rates(cfg, service.calendar, int(env.now), service.horizon_day):
+def new_contact_times(cfg, calendar, rng, scale: float, first_day: int, last_day: int):
+    """When contacts about new children arrive: each working day a Poisson number at that day's
+    rate, at uniform times within the day, in order."""
+    for day, rate in daily_contact_rates(cfg, calendar, first_day, last_day):
         n = int(rng.poisson(rate * scale))
-        if n == 0:
-            continue
-        for t in sorted((day + rng.random(n)).tolist()):
-            yield timeout(t - env.now)
+        if n:
+            yield from sorted((day + rng.random(n)).tolist())
+
+
+def contacts(env, service, front_door: FrontDoor) -> None:
+    """The contacts about children new to the front door, each handed to the MASH as it arrives
+    (a chain of timeouts rather than a process: the same steps without resuming a generator)."""
+    cfg = service.cfg.service.demand
+    times = new_contact_times(cfg, service.calendar, service.streams("arrivals"),
+                              front_door.new_per_year / cfg.contacts_per_year, int(env.now), service.horizon_day)
+
+    def next_contact(_event=None) -> None:
+        if _event is not None:
             front_door.contact(service.new_child(), front_door.priority(), "new")
+        t = next(times, None)
+        if t is not None:
+            env.timeout(t - env.now).callbacks.append(next_contact)
+
+    next_contact()

@@ -8,7 +8,7 @@ import simpy
 
 from ..calendar import WorkingCalendar
 from ..config import RunConfig, add_months, horizon_end, parse_date
-from ..log import EventLog, fewer_collections
+from ..log import EventLog, collector_paused
 from ..events import CaseReallocated, HeldOutsideSocialWork, PlanBeforeStart
 from ..state import PostState, ServiceState, WorkerState
 from ..streams import Streams
@@ -53,7 +53,7 @@ class Service:
             self.casework.open_stock(expected_plan_starts_per_day(cfg))
             self.casework.open_assessments(expected_referrals_per_day(cfg))
             self.front_door.open_returns()
-        self.env.process(contacts(self.env, self, self.front_door))
+        contacts(self.env, self, self.front_door)
         realloc = cfg.service.workforce.reallocation
         if realloc.manage_per_year > 0:
             self.env.process(self.rebalance(realloc.manage_per_year))
@@ -62,9 +62,9 @@ class Service:
 
     # -- run ------------------------------------------------------------------------------------
     def run(self) -> EventLog:
-        with fewer_collections():
+        with collector_paused():
             self.env.run(until=self.horizon_day)
-        self.log.flush()
+            self.log.flush()
         return self.log
 
     def _flush_daily(self, size: int):
@@ -122,8 +122,9 @@ class Service:
     def allocated(self, case: Case, worker) -> None:
         if worker.team == "assessment":
             case.stage = "assessing" if case.seen else "allocated"
-            if case.process is None:
-                case.process = self.env.process(self.casework.assess(case))
+            if not case.assessing:
+                case.assessing = True
+                self.casework.assess(case)
             elif case.assigned is not None:
                 waiting, case.assigned = case.assigned, None
                 waiting.succeed()
@@ -239,6 +240,21 @@ class Service:
                 if case is not None and case.worker is not None and case.worker.team == "long_term":
                     alloc.transfer(case, "MANAGE")
 
+    def dismantle(self) -> None:
+        """Forget everything but the log, once the run is over.
+
+        The service and its parts refer to each other, so without this the whole state at the
+        horizon (open cases, pending events, workers) would wait for the cyclic collector, which
+        would traverse it all; clearing their attributes lets reference counting free it now.
+        """
+        # The events still scheduled refer to their processes, which refer to the environment:
+        # a cycle through every pending event (SimPy has no public call to drop them).
+        self.env._queue.clear()
+        parts = [self.mash, self.casework, self.front_door, self.workforce, *self.allocation.values()]
+        for part in parts:
+            part.__dict__.clear()
+        self.__dict__.clear()
+
     # -- state ------------------------------------------------------------------------------------
     def snapshot(self) -> ServiceState:
         """The live state, from the structures that drive the simulation."""
@@ -260,4 +276,7 @@ def run_replication(cfg: RunConfig, replication: int = 0, sink=None) -> EventLog
     ``cfg.flush_events`` events as the run goes, and the returned log holds none of them.
     """
     service = Service(cfg, replication, sink)
-    return service.run()
+    with collector_paused():  # until the state is freed: else the collector's next pass walks it all
+        log = service.run()
+        service.dismantle()
+    return log

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .frame import once_per_log
+
 REREFERRAL_DAYS = 365.0   # the DfE: "a referral within 12 months of a previous referral"
 CHANGE_REASONS = ("TSPROC", "MANAGE", "LEFTRL", "ABSENC", "ORGRST")  # why a child's worker changed
 CHILD_KEYS = ["replication", "child"]
@@ -20,6 +22,7 @@ def with_child(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(child=child.fillna(fallback).astype("int64"))
 
 
+@once_per_log
 def referral_history(df: pd.DataFrame) -> pd.DataFrame:
     """One row per ``referral_accepted``: replication, case_id, child, t, and ``rereferral``
     (the child had an earlier referral at most 365 days before; it may fall in the warm-up)."""
@@ -29,6 +32,7 @@ def referral_history(df: pd.DataFrame) -> pd.DataFrame:
     return ref.assign(rereferral=(ref["t"] - previous) <= REREFERRAL_DAYS)
 
 
+@once_per_log
 def cp_plan_starts(df: pd.DataFrame) -> pd.DataFrame:
     """One row per CP plan started (the opening stock left out): replication, case_id, child, t,
     and ``subsequent`` (the child had an earlier CP plan: an earlier ``plan_started`` cp, the
@@ -42,6 +46,7 @@ def cp_plan_starts(df: pd.DataFrame) -> pd.DataFrame:
     return started[["replication", "case_id", "child", "t", "subsequent"]]
 
 
+@once_per_log
 def changes_of_worker(df: pd.DataFrame) -> pd.DataFrame:
     """One row per allocation that changed a child's social worker: every ``allocated`` after the
     child's first (across all their cases) to a worker other than the one before, with its

@@ -10,13 +10,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .frame import of
+from .frame import of, once_per_log
 
 KEYS = ["replication", "case_id"]
 
 
 def _by_replication(intervals: pd.DataFrame, replications):
     """(row, that replication's intervals) for each replication, in order, that has any."""
+    if len(replications) == 1:  # one replication's log (as every worker projects): no split
+        if len(intervals) and (intervals["replication"] == replications[0]).all():
+            yield 0, intervals
+            return
     groups = dict(tuple(intervals.groupby("replication"))) if len(intervals) else {}
     for r_i, r in enumerate(replications):
         if r in groups:
@@ -126,6 +130,7 @@ def awaiting_allocation(df: pd.DataFrame) -> pd.DataFrame:
     return out[["replication", "case_id", "start", "end"]]
 
 
+@once_per_log
 def open_cases(df: pd.DataFrame) -> pd.DataFrame:
     """Intervals during which a case was open: referral (or opening stock) to closure."""
     ref = of(df, "referral_accepted")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .children import CHILD_KEYS, changes_of_worker, with_child
+from .frame import once_per_log
 from .levels import level_at
 
 DAYS_A_YEAR = 365.0
@@ -40,6 +41,7 @@ def changes_per_child(df: pd.DataFrame, t0: float, t1: float) -> pd.DataFrame:
                          "three_plus_changes_pct": 100.0 * g["three_plus"].mean()})
 
 
+@once_per_log
 def worker_segments(df: pd.DataFrame) -> pd.DataFrame:
     """Spells of each worker with constant kind and pay: replication, worker_id, team, kind,
     fte, annual_cost, start, end (NaN while still in post at the end of the log)."""
