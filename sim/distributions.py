@@ -7,7 +7,7 @@ array) and hand out Python floats one at a time.
 """
 from __future__ import annotations
 
-from bisect import bisect_right
+import functools
 from itertools import accumulate
 from typing import Callable, Sequence
 
@@ -53,68 +53,50 @@ def mean_of(spec: Dist) -> float:
     return float(((edges[:-1] + edges[1:]) / 2 * p).sum() / p.sum())
 
 
-class Sampler:
+def _in_turn(draw_block: Callable[[], list]):
+    """Each value of ``draw_block()``'s blocks in turn, for ever (a new block when one runs out)."""
+    while True:
+        yield from draw_block()
+
+
+# The samplers below are called about a million times in a replication.  Each is a
+# ``functools.partial`` over a generator's ``__next__``: calling one is a C call that resumes
+# the generator, half the cost of a Python ``__call__`` (and the same draws: a block of
+# ``BLOCK`` from the stream when the last one runs out, read in order).
+class Sampler(functools.partial):
     """Draws from one spec on one stream, a block at a time."""
 
-    __slots__ = ("spec", "rng", "_buf", "_i", "unit")
-
-    def __init__(self, spec: Dist, rng: np.random.Generator):
-        self.spec = spec
-        self.rng = rng
-        self.unit = spec.unit
-        self._buf: list[float] = []
-        self._i = 0
-
-    def __call__(self) -> float:
-        i = self._i
-        if i >= len(self._buf):
-            self._buf = draw_array(self.spec, self.rng, BLOCK).tolist()
-            i = 0
-        self._i = i + 1
-        return self._buf[i]
+    def __new__(cls, spec: Dist, rng: np.random.Generator):
+        self = super().__new__(cls, _in_turn(lambda: draw_array(spec, rng, BLOCK).tolist()).__next__)
+        self.spec, self.rng, self.unit = spec, rng, spec.unit
+        return self
 
 
-class Choice:
-    """Picks a label with fixed probabilities, using buffered uniforms from one stream."""
+class Choice(functools.partial):
+    """Picks a label with fixed probabilities, using blocks of uniforms from one stream."""
 
-    __slots__ = ("labels", "cum", "rng", "_buf", "_i")
-
-    def __init__(self, labels: Sequence[str], probs: Sequence[float], rng: np.random.Generator):
+    def __new__(cls, labels: Sequence[str], probs: Sequence[float], rng: np.random.Generator):
         total = float(sum(probs))
-        self.labels = list(labels)
-        self.cum = [c / total for c in accumulate(probs)]
-        self.cum[-1] = 1.0
-        self.rng = rng
-        self._buf: list[float] = []
-        self._i = 0
+        labels = list(labels)
+        cum = [c / total for c in accumulate(probs)]
+        cum[-1] = 1.0
+        edges = np.asarray(cum)
 
-    def __call__(self) -> str:
-        i = self._i
-        if i >= len(self._buf):
-            self._buf = self.rng.random(BLOCK).tolist()
-            i = 0
-        self._i = i + 1
-        return self.labels[bisect_right(self.cum, self._buf[i])]
+        def block() -> list:  # label i where cum[i-1] <= u < cum[i]
+            return [labels[i] for i in np.searchsorted(edges, rng.random(BLOCK), side="right").tolist()]
+
+        self = super().__new__(cls, _in_turn(block).__next__)
+        self.labels, self.cum, self.rng = labels, cum, rng
+        return self
 
 
-class Bernoulli:
-    """True with probability ``p``, from buffered uniforms."""
+class Bernoulli(functools.partial):
+    """True with probability ``p``, from blocks of uniforms."""
 
-    __slots__ = ("p", "rng", "_buf", "_i")
-
-    def __init__(self, p: float, rng: np.random.Generator):
-        self.p = p
-        self.rng = rng
-        self._buf: list[float] = []
-        self._i = 0
-
-    def __call__(self) -> bool:
-        i = self._i
-        if i >= len(self._buf):
-            self._buf = self.rng.random(BLOCK).tolist()
-            i = 0
-        self._i = i + 1
-        return self._buf[i] < self.p
+    def __new__(cls, p: float, rng: np.random.Generator):
+        self = super().__new__(cls, _in_turn(lambda: (rng.random(BLOCK) < p).tolist()).__next__)
+        self.p, self.rng = p, rng
+        return self
 
 
 def sampler_in_clock_days(sampler: Sampler, calendar) -> Callable[[float], float]:
