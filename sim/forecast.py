@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import kpis
 from .calendar import WorkingCalendar
 from .config import RunConfig, add_months, horizon_end, parse_date
 from .projections import assessment_times, level_at, mash_decision_times, mean_level, month_end_levels, \
@@ -26,37 +27,8 @@ SIX_WEEKS_DAYS = 42.0
 STATUTORY_ASSESSMENT_WD = 45.0
 MASH_DECISION_WD = 1.0
 
-# KPI name -> plain-English label (column order of forecast.csv).
-KPIS: dict[str, str] = {
-    "contacts": "Contacts received",
-    "referrals": "Referrals (threshold met)",
-    "mash_within_1wd_pct": "% MASH decisions within 1 working day",
-    "mash_decision_wd_median": "Working days to MASH decision, median",
-    "mash_decision_wd_p90": "Working days to MASH decision, 90th percentile",
-    "awaiting_mash_decision": "Contacts awaiting a MASH decision at month end (contacts)",
-    "awaiting_mash_decision_mean": "Contacts awaiting a MASH decision, time-averaged over the month (contacts)",
-    "waiting_for_allocation": "Children waiting for a social worker at month end (new referrals and reallocations)",
-    "waiting_for_allocation_mean": "Children waiting for a social worker, time-averaged over the month (children)",
-    "waiting_for_long_term_worker": "Children on a plan waiting for a long-term social worker at month end",
-    "waiting_for_long_term_worker_mean": "Children on a plan waiting for a long-term social worker, time-averaged (children)",
-    "rereferral_pct": "% referrals within 12 months of a previous referral of the child",
-    "repeat_cp_pct": "% CP plans started that were a second or later plan for the child",
-    "seen": "Children seen after referral",
-    "threshold_to_seen_median": "Threshold-to-seen wait (days), median",
-    "threshold_to_seen_p90": "Threshold-to-seen wait (days), 90th percentile",
-    "threshold_to_seen_max": "Threshold-to-seen wait (days), maximum",
-    "seen_over_six_weeks": "Children seen after more than six weeks",
-    "assessments_completed": "Assessments completed",
-    "assessments_within_45wd_pct": "% assessments within 45 working days",
-    "open_cases": "Open cases at month end",
-    "caseload_per_fte": "Cases per case-holding FTE at month end",
-    "changes_of_worker": "Changes of social worker (allocations after a child's first)",
-    "agency_share_pct": "Agency share of FTE at month end (%)",
-    "vacancies": "Vacant posts at month end",
-    "vacancy_rate_pct": "Vacancy rate at month end as the DfE defines it (% of posts not filled by an employed worker, agency cover or none)",
-    "leavers": "Workers who left",
-    "cost": "Workforce cost (pounds)",
-}
+# KPI name -> label, in forecast.csv's column order (the registry, ``sim/kpis.py``, defines them).
+KPIS: dict[str, str] = kpis.labels(kpis.MONTHLY)
 STATS = ("mean", "p10", "p50", "p90", "ci95")
 
 
@@ -118,6 +90,7 @@ def log_views(df: pd.DataFrame, cfg: RunConfig) -> LogViews:
     reps = sorted(df["replication"].unique().tolist())
     seen = threshold_to_seen(df)
     seen["working_days"] = cal.whole_working_days_between(seen["received"].to_numpy(), seen["seen"].to_numpy())
+    seen["referral_working_days"] = cal.whole_working_days_between(seen["referred"].to_numpy(), seen["seen"].to_numpy())
     queues = queue_intervals(df)
     days = np.arange(edges[0], edges[-1] + 1.0)  # month edges fall on midnights: whole days
     return LogViews(cal, months, edges, reps, mash_decision_times(df, cal), seen, assessment_times(df, cal),
@@ -155,13 +128,14 @@ def monthly(df: pd.DataFrame, cfg: RunConfig, views: LogViews | None = None) -> 
                             mash_decision_wd_median=("working_days", "median"),
                             mash_decision_wd_p90=("working_days", _p90)))
 
-    seen = v.seen.assign(over=v.seen["wait_days"] > SIX_WEEKS_DAYS)
+    seen = v.seen.assign(over=v.seen["wait_days"] > SIX_WEEKS_DAYS, **seen_within_columns(v.seen))
     out = out.join(by_month(seen, "seen",
                             seen=("wait_days", "size"),
                             threshold_to_seen_median=("wait_days", "median"),
                             threshold_to_seen_p90=("wait_days", _p90),
                             threshold_to_seen_max=("wait_days", "max"),
-                            seen_over_six_weeks=("over", "sum")))
+                            seen_over_six_weeks=("over", "sum"),
+                            **{key: (key, "mean") for key in SEEN_WITHIN_KEYS}))
 
     asm = v.asm.assign(within=100.0 * within_statutory_assessment(v.asm["working_days"]))
     out = out.join(by_month(asm, "completed",
@@ -230,42 +204,19 @@ def forecast_from_monthly(per_rep: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values("period", key=lambda s: s.map(order)).reset_index(drop=True)
 
 
-# KPI over the whole horizon -> label, for the run summary.
-HEADLINE: dict[str, str] = {
-    "contacts": "Contacts",
-    "referrals": "Referrals",
-    "mash_within_1wd_pct": "% MASH decisions within 1 working day",
-    "awaiting_mash_decision_end": "Contacts awaiting a MASH decision at the end",
-    "awaiting_mash_decision_mean": "Contacts awaiting a MASH decision (time-averaged)",
-    "threshold_to_seen_median": "Threshold-to-seen wait, median (days)",
-    "threshold_to_seen_p90": "Threshold-to-seen wait, 90th percentile (days)",
-    "threshold_to_seen_p95": "Threshold-to-seen wait, 95th percentile (days)",
-    "threshold_to_seen_p99": "Threshold-to-seen wait, 99th percentile (days)",
-    "threshold_to_seen_max": "Threshold-to-seen wait, maximum (days)",
-    "seen_over_six_weeks": "Children seen after more than six weeks",
-    "assessments_within_45wd_pct": "% assessments within 45 working days",
-    "waiting_for_allocation_end": "Children waiting for allocation at the end",
-    "waiting_for_allocation_mean": "Children waiting for allocation (time-averaged)",
-    "waiting_for_long_term_worker_end": "Children on a plan waiting for a long-term worker at the end",
-    "waiting_for_long_term_worker_mean": "Children on a plan waiting for a long-term worker (time-averaged)",
-    "rereferral_pct": "% referrals within 12 months of a previous referral (re-referrals)",
-    "repeat_cp_pct": "% CP plans that were a second or later plan",
-    "caseload_per_fte_mean": "Cases per case-holding FTE (mean of month ends)",
-    "changes_per_child": "Changes of social worker per child allocated",
-    "reallocations_per_child": "Reallocations per child (worker left)",
-    "three_plus_changes_pct": "% children with 3+ changes of worker in 12 months",
-    **{f"changes_{r.lower()}": f"Changes of social worker: {label}" for r, label in (
-        ("TSPROC", "transfer (TSPROC)"), ("MANAGE", "management decision (MANAGE)"),
-        ("LEFTRL", "worker left (LEFTRL)"), ("ABSENC", "worker absent (ABSENC)"),
-        ("ORGRST", "restructure (ORGRST)"))},
-    "agency_share_pct": "Agency share of FTE (%, mean of month ends)",
-    "vacancies_mean": "Vacant posts (mean of month ends)",
-    "vacancy_rate_pct_mean": "DfE vacancy rate (%, mean of month ends)",
-    "leavers": "Workers who left",
-    "cost": "Workforce cost (pounds)",
-    "cost_per_child_seen_10wd": "Cost per child seen within 10 working days (pounds)",
-}
-SEEN_WITHIN_WD = 10.0
+# KPI over the whole horizon -> label, in summary.csv's row order (from the registry).
+HEADLINE: dict[str, str] = kpis.labels(kpis.HEADLINE)
+SEEN_WITHIN_WD = 10.0  # the cost per child seen within this many working days of the contact
+SEEN_WITHIN_KEYS = kpis.SEEN_WITHIN_KEYS
+
+
+def seen_within_columns(seen: pd.DataFrame) -> dict[str, pd.Series]:
+    """Per child seen, 100 if seen within N working days of the referral (and of the contact),
+    else 0, for each N in ``kpis.SEEN_WITHIN_WD``: whole working days between the dates, as
+    every working-day figure counts them (the same day is 0)."""
+    return {f"seen_within_{n}wd_of_{frm}_pct": 100.0 * (seen[col] <= n)
+            for n in kpis.SEEN_WITHIN_WD for frm, col in (("referral", "referral_working_days"),
+                                                           ("contact", "working_days"))}
 
 
 @dataclass(frozen=True)
@@ -305,14 +256,7 @@ QUEUES: dict[str, Queue] = {
                       (*_TRANSFER, "caseload_per_fte_mean", "changes_per_child", "three_plus_changes_pct", *_CHANGES)),
 }
 # summary.csv rows after HEADLINE: the trend test of each queue over the second half of the horizon.
-QUEUE_TREND: dict[str, str] = {
-    "mash_queue_unstable_pct": "% replications in which the MASH queue grows without bound",
-    "awaiting_mash_decision_midway": "Contacts awaiting a MASH decision half-way through",
-    "allocation_queue_unstable_pct": "% replications in which the allocation queue grows without bound",
-    "waiting_for_allocation_midway": "Children waiting for allocation half-way through",
-    "transfer_queue_unstable_pct": "% replications in which the long-term transfer queue grows without bound",
-    "waiting_for_long_term_worker_midway": "Children on a plan waiting for a long-term worker half-way through",
-}
+QUEUE_TREND: dict[str, str] = kpis.labels(kpis.QUEUE_TREND)
 
 
 def queue_figures(v: LogViews, t0: float, t1: float, span: slice) -> dict[str, np.ndarray]:
@@ -381,6 +325,8 @@ def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, fl
             "threshold_to_seen_p99": _pct(w, 99),
             "threshold_to_seen_max": float(w.max()) if len(w) else np.nan,
             "seen_over_six_weeks": float((w > SIX_WEEKS_DAYS).sum()),
+            **{key: float(within[key].mean()) if len(within) else np.nan
+               for within in [seen_within_columns(seen[seen["replication"] == r])] for key in SEEN_WITHIN_KEYS},
             "assessments_within_45wd_pct": 100.0 * float(within_statutory_assessment(ad).mean()) if len(ad) else np.nan,
             "waiting_for_allocation_end": float(levels["waiting_for_allocation"][i, -1]),
             "waiting_for_allocation_mean": float(queues["waiting_for_allocation_mean"][i]),

@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from .config import RunConfig, horizon_end, to_plain
+from . import kpis
 from .forecast import (HEADLINE, forecast_from_monthly, precision_verdict, queue_warnings, summary_from_window,
                        warmup_sentence, warmup_verdict)
 from .parts import WorkFolder
@@ -155,9 +156,10 @@ def print_summary(summary: pd.DataFrame, cfg: RunConfig, where: Path) -> None:
     if ranged:
         table.add_column("10th-90th pct", justify="right")
     for row in summary[summary["kpi"].isin(HEADLINE)].itertuples():
-        cells = [row.label, fmt_number(row.mean)]
+        unit = "%" if kpis.REGISTRY[row.kpi].percent else ""  # 2.5%, never 0.025 or a bare 2.5
+        cells = [row.label, fmt_number(row.mean) + unit]
         if ranged:
-            cells.append(f"{fmt_number(row.p10)} - {fmt_number(row.p90)}")
+            cells.append(f"{fmt_number(row.p10)}{unit} - {fmt_number(row.p90)}{unit}")
         table.add_row(*cells)
     console = Console(file=sys.stdout, width=110)
     console.print(table)

@@ -42,7 +42,7 @@ def test_run_writes_a_complete_folder(tmp_path, monkeypatch, capsys):
     assert manifest["run_seconds"] >= 0
     events = pq.read_table(out / "events.parquet")
     assert set(events.column("replication").to_pylist()) == {0, 1}
-    assert "Threshold-to-seen" in capsys.readouterr().out
+    assert "Days from contact to seen (calendar)" in capsys.readouterr().out
 
 
 def test_rerun_from_saved_config_gives_the_same_log(tmp_path, monkeypatch):
