@@ -214,7 +214,7 @@ def seen_within_columns(seen: pd.DataFrame) -> dict[str, pd.Series]:
     """Per child seen, 100 if seen within N working days of the referral (and of the contact),
     else 0, for each N in ``kpis.SEEN_WITHIN_WD``: whole working days between the dates, as
     every working-day figure counts them (the same day is 0)."""
-    return {f"seen_within_{n}wd_of_{frm}_pct": 100.0 * (seen[col] <= n)
+    return {kpis.seen_within_key(n, frm): 100.0 * (seen[col] <= n)
             for n in kpis.SEEN_WITHIN_WD for frm, col in (("referral", "referral_working_days"),
                                                            ("contact", "working_days"))}
 

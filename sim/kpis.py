@@ -42,11 +42,16 @@ _CHANGE_REASONS = (("TSPROC", "transfer"), ("MANAGE", "management decision"), ("
                    ("ABSENC", "worker absent"), ("ORGRST", "restructure"))
 
 
+def seen_within_key(n: int, frm: str) -> str:
+    """The key of "% children seen within ``n`` working days of ``frm``" (referral or contact)."""
+    return f"seen_within_{n}wd_of_{frm}_pct"
+
+
 def _seen_within() -> list[KPI]:
     out = []
     for n in SEEN_WITHIN_WD:
         for frm, event in (("referral", "referral_accepted"), ("contact", "contact_received")):
-            out.append(_k(f"seen_within_{n}wd_of_{frm}_pct",
+            out.append(_k(seen_within_key(n, frm),
                           f"% children seen within {n} working day{'s' if n > 1 else ''} of {frm}", "%", "higher",
                           "working", event, "seen"))
     return out
