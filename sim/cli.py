@@ -19,6 +19,8 @@ from typing import Sequence
 
 from . import signals
 
+# caseflow <command> ...: each in its own module, sim/commands/<command>.py, with main(argv).
+COMMANDS = ("compare", "validate", "explain", "target", "report")
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
 
@@ -42,14 +44,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _dispatch(argv: list[str]) -> None:
-    if argv and argv[0] == "compare":
-        from .commands import compare
+    if argv and argv[0] in COMMANDS:
+        import importlib
 
-        return compare.main(argv[1:])
-    if argv and argv[0] == "validate":
-        from .commands import validate
-
-        return validate.main(argv[1:])
+        return importlib.import_module(f".commands.{argv[0]}", __package__).main(argv[1:])
     from .inputs.command_line import read
 
     cmd = read(argv)

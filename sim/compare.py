@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import kpis
 from .config import RunConfig
 from .forecast import HEADLINE, log_views, periods, spread, window_kpis
+from .periods import financial_year, quarter
 from .report import fmt_number, fmt_signed
 
 
@@ -51,21 +53,29 @@ def unpaired_difference(x: np.ndarray, base: np.ndarray, level: float = 0.95) ->
     return Difference(m, m - half, m + half)
 
 
-def quarters(cfg: RunConfig) -> list[tuple[str, list]]:
-    """The horizon as a whole, then in quarters of three forecast months."""
+WHOLE = "whole horizon"
+
+
+def comparison_periods(cfg: RunConfig) -> list[tuple[str, str, list]]:
+    """The periods a comparison reports: (label, kind, forecast months): the horizon as a whole,
+    then each financial year ("2024-25") and each financial-year quarter ("2024-25 Q3") that
+    the forecast months touch (a period at either end may hold fewer months)."""
     months = periods(cfg)
-    out = [("whole horizon", months)]
-    for q in range(0, len(months), 3):
-        chunk = months[q:q + 3]
-        label = f"Q{q // 3 + 1} ({chunk[0][0].isoformat()[:7]} to {chunk[-1][0].isoformat()[:7]})"
-        out.append((label, chunk))
+    out = [(WHOLE, "horizon", months)]
+    for kind, name_of in (("year", financial_year), ("quarter", quarter)):
+        groups: dict[str, list] = {}
+        for m in months:
+            groups.setdefault(name_of(m[0]), []).append(m)
+        out.extend((label, kind, chunk) for label, chunk in groups.items())
     return out
 
 
-def scenario_kpis(df: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
+def scenario_kpis(df: pd.DataFrame, cfg: RunConfig, views=None) -> pd.DataFrame:
     """Per replication and period: every headline KPI."""
-    views = log_views(df, cfg)  # projected once, sliced per period
-    frames = [window_kpis(df, cfg, months, views).assign(period=label) for label, months in quarters(cfg)]
+    views = views or log_views(df, cfg)  # projected once, sliced per period
+    frames = [window_kpis(df, cfg, months, views).assign(period=label, period_kind=kind, first_month=months[0][0],
+                                                         months=len(months))
+              for label, kind, months in comparison_periods(cfg)]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -77,47 +87,93 @@ def comparison_table(per_scenario: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for period in base["period"].drop_duplicates():
         b = base[base["period"] == period].sort_values("replication")
+        kind = b["period_kind"].iloc[0] if "period_kind" in b else ""
         for kpi, label in HEADLINE.items():
             for name in names:
                 x = per_scenario[name]
                 x = x[x["period"] == period].sort_values("replication")
                 s = spread(x[kpi].to_numpy(float))
                 d = paired_difference(x[kpi].to_numpy(float), b[kpi].to_numpy(float))
-                rows.append({"period": period, "kpi": kpi, "label": label, "scenario": name,
+                rows.append({"period": period, "period_kind": kind, "kpi": kpi, "label": label, "scenario": name,
                              "replications": len(x), "mean": s["mean"], "p10": s["p10"], "p50": s["p50"],
                              "p90": s["p90"], "diff_from_first": d.mean, "diff_ci95_low": d.low,
                              "diff_ci95_high": d.high})
     return pd.DataFrame(rows)
 
 
-def comparison_markdown(table: pd.DataFrame, title: str) -> str:
-    """The comparison as Markdown: the whole horizon, then the quarters for the headline waits and cost."""
+def replication_table(per_scenario: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every scenario's figures per replication and period (comparison_replications.csv): the rows
+    the comparison's spreads and paired differences are taken over."""
+    frames = [f.assign(scenario=name) for name, f in per_scenario.items()]
+    out = pd.concat(frames, ignore_index=True)
+    lead = ["scenario", "period", "period_kind", "replication"]
+    return out[lead + [c for c in HEADLINE if c in out]]
+
+
+QUARTERLY = ("threshold_to_seen_p90", "seen_within_10wd_of_referral_pct", "mash_within_1wd_pct",
+             "waiting_for_allocation_end", "changes_per_child", "vacancies_mean", "agency_share_pct", "cost")
+
+
+def _cell(r) -> str:
+    unit = "%" if kpis.REGISTRY[r["kpi"]].percent else ""
+    return f"{fmt_number(r['mean'])}{unit} ({fmt_number(r['p10'])}–{fmt_number(r['p90'])})"
+
+
+def _diff(r) -> str:
+    return f"{fmt_signed(r['diff_from_first'])} [{fmt_signed(r['diff_ci95_low'])}, {fmt_signed(r['diff_ci95_high'])}]"
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|")
+
+
+def comparison_markdown(table: pd.DataFrame, title: str, findings: list[str] = ()) -> str:
+    """The comparison as plain Markdown (pastes into Word: no HTML): the findings, the whole
+    horizon, each financial year, then each headline figure quarter by quarter."""
     names = list(table["scenario"].drop_duplicates())
-    lines = [f"# {title}", "",
-             f"Each cell: mean (10th-90th percentile) over replications; below it, the difference from "
-             f"**{names[0]}** with its 95% confidence interval from paired replications (common random numbers).", ""]
+    first = names[0]
+    lines = [f"# {_md(title)}", "",
+             f"Each scenario's cell: mean (10th–90th percentile) over replications. Each \"− {_md(first)}\" column: "
+             f"the difference from **{_md(first)}** with its 95% confidence interval from paired replications "
+             "(common random numbers).", ""]
+    if findings:
+        lines += ["## What the comparison says", ""] + [f"- {_md(f)}" for f in findings] + [""]
+    header = ["figure"]
+    for n in names:
+        header += [n] if n == first else [n, f"{n} − {first}"]
 
-    def block(period: str, kpis: list[str]) -> None:
-        lines.append(f"## {period}")
-        lines.append("")
-        lines.append("| figure | " + " | ".join(names) + " |")
-        lines.append("|---|" + "---:|" * len(names))
+    def table_lines(rows: list[list[str]], head: list[str]) -> list[str]:
+        out = ["| " + " | ".join(_md(h) for h in head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+        out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+        return out + [""]
+
+    def by_figure(period: str, keys) -> list[str]:
         t = table[table["period"] == period]
-        for kpi in kpis:
-            cells = []
-            for name in names:
-                r = t[(t["kpi"] == kpi) & (t["scenario"] == name)].iloc[0]
-                cell = f"{fmt_number(r['mean'])} ({fmt_number(r['p10'])}-{fmt_number(r['p90'])})"
-                if name != names[0]:
-                    cell += (f"<br>{fmt_signed(r['diff_from_first'])} "
-                             f"[{fmt_signed(r['diff_ci95_low'])}, {fmt_signed(r['diff_ci95_high'])}]")
-                cells.append(cell)
-            lines.append(f"| {HEADLINE[kpi]} | " + " | ".join(cells) + " |")
-        lines.append("")
+        rows = []
+        for kpi in keys:
+            cells = [kpis.label(kpi)]
+            for n in names:
+                r = t[(t["kpi"] == kpi) & (t["scenario"] == n)].iloc[0]
+                cells += [_cell(r)] if n == first else [_cell(r), _diff(r)]
+            rows.append(cells)
+        return table_lines(rows, header)
 
-    periods_ = list(table["period"].drop_duplicates())
-    block(periods_[0], list(HEADLINE))
-    for p in periods_[1:]:
-        block(p, ["threshold_to_seen_p90", "mash_within_1wd_pct", "waiting_for_allocation_end",
-                  "changes_per_child", "vacancies_mean", "agency_share_pct", "cost"])
+    kinds = table.drop_duplicates("period").set_index("period")["period_kind"] if "period_kind" in table else None
+    all_periods = list(table["period"].drop_duplicates())
+    lines += [f"## {all_periods[0]}", ""] + by_figure(all_periods[0], list(HEADLINE))
+    years = [p for p in all_periods[1:] if kinds is not None and kinds[p] == "year"]
+    quarters_ = [p for p in all_periods[1:] if kinds is None or kinds[p] != "year"]
+    for y in years:
+        lines += [f"## Financial year {y}", ""] + by_figure(y, QUARTERLY)
+    if quarters_:
+        lines += ["## Quarter by quarter", ""]
+        for kpi in QUARTERLY:
+            rows = []
+            for q in quarters_:
+                t = table[(table["period"] == q) & (table["kpi"] == kpi)].set_index("scenario")
+                cells = [q]
+                for n in names:
+                    cells += [_cell(t.loc[n])] if n == first else [_cell(t.loc[n]), _diff(t.loc[n])]
+                rows.append(cells)
+            lines += [f"### {kpis.label(kpi)}", ""] + table_lines(rows, ["quarter", *header[1:]])
     return "\n".join(lines) + "\n"

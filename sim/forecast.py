@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from . import kpis
+from .periods import financial_year, quarter
 from .calendar import WorkingCalendar
 from .config import RunConfig, add_months, horizon_end, parse_date
 from .projections import assessment_times, level_at, mash_decision_times, mean_level, month_end_levels, \
@@ -93,8 +94,9 @@ def log_views(df: pd.DataFrame, cfg: RunConfig) -> LogViews:
     seen["referral_working_days"] = cal.whole_working_days_between(seen["referred"].to_numpy(), seen["seen"].to_numpy())
     queues = queue_intervals(df)
     days = np.arange(edges[0], edges[-1] + 1.0)  # month edges fall on midnights: whole days
+    ends = end_of_last_day(edges[1:])
     return LogViews(cal, months, edges, reps, mash_decision_times(df, cal), seen, assessment_times(df, cal),
-                    month_end_levels(df, edges[1:], reps, queues), period_mean_levels(queues, edges, reps),
+                    month_end_levels(df, ends, reps, queues), period_mean_levels(queues, edges, reps),
                     workforce_levels(df, edges, reps), queues,
                     {name: mean_level(iv, days, reps) for name, iv in queues.items()})
 
@@ -157,9 +159,17 @@ def monthly(df: pd.DataFrame, cfg: RunConfig, views: LogViews | None = None) -> 
     return out
 
 
+def end_of_last_day(edges: np.ndarray) -> np.ndarray:
+    """The instant a period's end-of-period levels are read at: the end of its last day, just
+    before the midnight that opens the next period.  A post opened, or a case closed, at that
+    midnight belongs to the next period (posts added on 1 November are not October's vacancies)."""
+    return np.nextafter(np.asarray(edges, float), -np.inf)
+
+
 def workforce_levels(df: pd.DataFrame, edges: np.ndarray, reps) -> dict[str, np.ndarray]:
-    """Agency share and vacancies at each period's end; leavers and cost within each period."""
-    ends = edges[1:]
+    """Agency share and vacancies at each period's end (``end_of_last_day``); leavers and cost
+    within each period."""
+    ends = end_of_last_day(edges[1:])
     total = fte_at(df, ends, reps)
     with np.errstate(divide="ignore", invalid="ignore"):
         agency = np.where(total > 0, 100.0 * fte_at(df, ends, reps, "agency") / total, np.nan)
@@ -201,7 +211,11 @@ def forecast_from_monthly(per_rep: pd.DataFrame) -> pd.DataFrame:
     """The monthly forecast from ``monthly`` frames (one row per replication and month)."""
     table = across_replications(per_rep.drop(columns=["month"]), ["period"])
     order = {p: i for i, p in enumerate(per_rep["period"].drop_duplicates())}
-    return table.sort_values("period", key=lambda s: s.map(order)).reset_index(drop=True)
+    table = table.sort_values("period", key=lambda s: s.map(order)).reset_index(drop=True)
+    firsts = [dt.date(int(p[:4]), int(p[5:7]), 1) for p in table["period"]]
+    table.insert(1, "financial_year", [financial_year(d) for d in firsts])
+    table.insert(2, "quarter", [quarter(d) for d in firsts])
+    return table
 
 
 # KPI over the whole horizon -> label, in summary.csv's row order (from the registry).

@@ -73,6 +73,8 @@ def write_run(cfg: RunConfig, folder: WorkFolder, results: list[ReplicationKPIs]
     forecast.round(4).to_csv(folder.path / "forecast.csv", index=False)
     summary.round(4).to_csv(folder.path / "summary.csv", index=False)
     (folder.path / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
+    if provenance.get("assumptions") is not None:
+        pd.DataFrame(provenance["assumptions"]).to_csv(folder.path / "assumptions.csv", index=False)
     record = {"scenario": cfg.scenario.name, **manifest(cfg, started, provenance, results, folder), "warmup": warmup}
     (folder.path / "manifest.json").write_text(json.dumps(record, indent=2) + "\n")
     return folder.publish(_stamp(started)), summary
@@ -120,12 +122,18 @@ def manifest(cfg: RunConfig, started: dt.datetime, provenance: dict, results: li
 
 
 def write_comparison(cfgs: dict[str, RunConfig], folder: WorkFolder, results: dict[str, list[ReplicationKPIs]],
-                     table: pd.DataFrame, markdown: str, started: dt.datetime, provenance: dict) -> Path:
-    """Publish ``<results_dir>/compare/<timestamp>/``: comparison.csv and .md, and each scenario's
-    log (``scenarios/<label>/events.parquet/``) and config."""
+                     table: pd.DataFrame, markdown: str, started: dt.datetime, provenance: dict,
+                     by_replication: pd.DataFrame | None = None, returns: pd.DataFrame | None = None) -> Path:
+    """Publish ``<results_dir>/compare/<timestamp>/``: comparison.csv and .md,
+    comparison_replications.csv, returns_to_baseline.csv, and each scenario's log
+    (``scenarios/<label>/events.parquet/``), monthly forecast, assumptions and config."""
     first = next(iter(cfgs.values()))
     table.round(4).to_csv(folder.path / "comparison.csv", index=False)
     (folder.path / "comparison.md").write_text(markdown)
+    if by_replication is not None:
+        by_replication.round(4).to_csv(folder.path / "comparison_replications.csv", index=False)
+    if returns is not None:
+        returns.round(4).to_csv(folder.path / "returns_to_baseline.csv", index=False)
     for label, cfg in cfgs.items():
         sub = folder.path / "scenarios" / label
         sub.mkdir(parents=True, exist_ok=True)
@@ -133,6 +141,11 @@ def write_comparison(cfgs: dict[str, RunConfig], folder: WorkFolder, results: di
         if not cfg.write_events:
             shutil.rmtree(folder.events_dir(label), ignore_errors=True)
         (sub / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
+        if any("monthly" in r.frames for r in results[label]):
+            forecast_from_monthly(gather(results[label], "monthly")).round(4).to_csv(sub / "forecast.csv", index=False)
+        assumptions = provenance.get("assumptions", {}).get(label)
+        if assumptions is not None:
+            pd.DataFrame(assumptions).to_csv(sub / "assumptions.csv", index=False)
     m = manifest(first, started, provenance, [r for rs in results.values() for r in rs], folder)
     m["scenarios"] = list(cfgs)
     m["common_random_numbers"] = "replication k of every scenario uses streams keyed (seed, k, process)"
@@ -172,10 +185,12 @@ def print_summary(summary: pd.DataFrame, cfg: RunConfig, where: Path) -> None:
 
 
 def fmt_number(x: float, sign: bool = False) -> str:
-    """A figure for people: no decimals from 100, one from 1, three below (never "-0.0")."""
+    """A figure for people: no decimals from 100, one from 1, three below; exactly zero is "0"
+    (never "0.000" or "-0.0")."""
     if x != x:  # NaN
         return "-"
-    x = 0.0 if x == 0 else x
+    if x == 0:
+        return "0"
     s = "+" if sign else ""
     if abs(x) >= 100:
         return f"{x:{s},.0f}"

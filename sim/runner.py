@@ -79,7 +79,8 @@ def project(cfg: RunConfig, df: pd.DataFrame, what: str) -> dict[str, pd.DataFra
         views = log_views(df, cfg)
         return {"monthly": monthly(df, cfg, views), "horizon": window_kpis(df, cfg, views=views),
                 "warmup": warmup_series(df, cfg, views)}
-    return {"periods": scenario_kpis(df, cfg)}
+    views = log_views(df, cfg)  # compare: the periods' figures and each scenario's monthly table
+    return {"periods": scenario_kpis(df, cfg, views), "monthly": monthly(df, cfg, views)}
 
 
 def project_part(cfg: RunConfig, replication: int, events_dir: str, what: str,

@@ -28,7 +28,8 @@ def test_run_writes_a_complete_folder(tmp_path, monkeypatch, capsys):
     assert len(folders) == 1
     out = folders[0]
     assert out.parent.name == "baseline_2022"
-    assert {p.name for p in out.iterdir()} == {"events.parquet", "forecast.csv", "summary.csv", "config.yaml", "manifest.json"}
+    assert {p.name for p in out.iterdir()} >= {"events.parquet", "forecast.csv", "summary.csv", "config.yaml", "manifest.json",
+                                               "assumptions.csv"}
     forecast = pd.read_csv(out / "forecast.csv")
     assert list(forecast["period"]) == ["2022-04", "2022-05", "2022-06", "2022-07"]
     for kpi in KPIS:

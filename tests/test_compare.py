@@ -56,10 +56,13 @@ def test_compare_command_writes_tables(tmp_path, monkeypatch, capsys):
     main(["compare", "baseline_2022", "baseline_2022", "horizon_months=3", "replications=2",
           f"results_dir={tmp_path}"])
     out = next((tmp_path / "compare").iterdir())
-    assert {p.name for p in out.iterdir()} == {"comparison.csv", "comparison.md", "manifest.json", "scenarios"}
+    assert {p.name for p in out.iterdir()} >= {"comparison.csv", "comparison.md", "comparison_replications.csv",
+                                               "returns_to_baseline.csv", "manifest.json", "scenarios"}
     table = pd.read_csv(out / "comparison.csv")
     assert set(table.scenario) == {"baseline_2022", "baseline_2022#2"}
-    assert set(table.period) >= {"whole horizon", "Q1 (2022-04 to 2022-06)"}
+    assert set(table.period) >= {"whole horizon", "2022-23", "2022-23 Q1"}
+    assert set(table.period_kind) == {"horizon", "year", "quarter"}
+    assert "<br>" not in (out / "comparison.md").read_text()
     assert "difference from **baseline_2022**" in (out / "comparison.md").read_text()
     assert (out / "scenarios" / "baseline_2022#2" / "events.parquet").exists()
     assert "Changes of social worker" in capsys.readouterr().out

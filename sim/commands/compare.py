@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .. import signals
-from ..config import RunConfig, horizon_end
+from ..config import RunConfig, horizon_end, to_plain
 from ..inputs import InputError
 from ..inputs.compose import Composed, compose_job
 from ..inputs.errors import shown
@@ -68,7 +68,8 @@ def main(argv: Sequence[str]) -> None:
     check_results_dir(first.results_dir)
     provenance = {"command": ["caseflow", "compare", *argv],
                   "settings": list(overrides),
-                  "files": {label: job.record()["files"] for label, job in jobs.items()}}
+                  "files": {label: job.record()["files"] for label, job in jobs.items()},
+                  "assumptions": {label: job.assumptions() for label, job in jobs.items()}}
     _run(cfgs, provenance)
 
 
@@ -84,7 +85,8 @@ def _check_pairable(cfgs: dict[str, RunConfig]) -> None:
 
 
 def _run(cfgs: dict[str, RunConfig], provenance: dict) -> None:
-    from ..compare import comparison_markdown, comparison_table
+    from ..compare import comparison_markdown, comparison_table, replication_table
+    from ..reports.findings import comparison_findings, returns_to_baseline
 
     started = dt.datetime.now(dt.timezone.utc)
     first = next(iter(cfgs.values()))
@@ -101,13 +103,21 @@ def _run(cfgs: dict[str, RunConfig], provenance: dict) -> None:
                 results[label] = run_to_folder(cfg, folder, what="compare", label=label,
                                                progress=lambda k: bars.advance(reps))
                 bars.advance(overall)
-        table = comparison_table({label: gather(rs, "periods") for label, rs in results.items()})
+        per_rep = {label: gather(rs, "periods") for label, rs in results.items()}
+        table = comparison_table(per_rep)
         title = (f"caseflow compare: {', '.join(cfgs)} ({first.start_date} to {horizon_end(first).isoformat()}, "
                  f"{first.replications} paired replications, seed {first.seed})")
-        markdown = comparison_markdown(table, title)
+        by_replication = replication_table(per_rep)
+        plain = {label: to_plain(cfg) for label, cfg in cfgs.items()}
+        findings = comparison_findings(table, by_replication, plain)
+        returns = returns_to_baseline(table, plain)
+        markdown = comparison_markdown(table, title, findings)
         with signals.deferred():
-            where = write_comparison(cfgs, folder, results, table, markdown, started, provenance)
+            where = write_comparison(cfgs, folder, results, table, markdown, started, provenance,
+                                     by_replication=by_replication, returns=returns)
         _print_comparison(table, title)
+        for sentence in findings:
+            print(sentence)
         print(f"Results: {where}")
 
 

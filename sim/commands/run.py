@@ -74,7 +74,8 @@ def run_forecast(job: Composed, command: list[str], quiet: bool = False) -> tupl
             task = bars.add_task(f"{cfg.scenario.name}: replications", total=cfg.replications)
             results = run_to_folder(cfg, folder, progress=lambda k: bars.advance(task))
         with signals.deferred():
-            where, summary = write_run(cfg, folder, results, started, {"command": command, **job.record()})
+            where, summary = write_run(cfg, folder, results, started, {"command": command, **job.record(),
+                                                              "assumptions": job.assumptions()})
         if not quiet:  # still inside: stopped while printing, it says the run was written, and where
             print_summary(summary, cfg, where)
     return where, summary

@@ -38,6 +38,7 @@ class Source:
     name: str
     doc: Document
     sha256: str
+    text: str = ""       # the file as written, comments included (sim/inputs/provenance.py reads them)
 
     def record(self) -> dict[str, str]:
         return {"name": self.name, "file": self.doc.shown, "sha256": self.sha256}
@@ -55,6 +56,14 @@ class Composed:
         """What a manifest records: the settings as typed and each file's name and checksum."""
         return {"settings": list(self.settings), "files": {k: s.record() for k, s in self.sources.items()}}
 
+    def assumptions(self) -> list[dict[str, str]]:
+        """Every service parameter with its value, kind (published, derived, estimated) and why
+        (``sim.inputs.provenance``): the run's assumptions.csv."""
+        from ..config import to_plain
+        from .provenance import assumptions
+
+        return assumptions(to_plain(self.cfg)["service"], self.sources, self.settings)
+
 
 _READ: dict[tuple, Source] = {}  # files already read and parsed, by path, size and modification time
 
@@ -70,7 +79,7 @@ def _read(kind: str, name: str, path: Path) -> Source:
     if key in _READ:
         return _READ[key]
     text = read_text(path, shown, what=f"{kind} file")
-    source = Source(kind, name, parse(text, shown, f"{kind} file"), hashlib.sha256(text.encode()).hexdigest())
+    source = Source(kind, name, parse(text, shown, f"{kind} file"), hashlib.sha256(text.encode()).hexdigest(), text)
     if key is not None:
         if len(_READ) > 64:
             _READ.clear()

@@ -1,0 +1,199 @@
+"""Excel workbooks (openpyxl): one table per sheet, defined as an Excel table, with frozen
+header rows, units in the headers, number formats and column widths that fit.
+
+The sheets are made by ``sim.reports.build`` from a folder's tables; this module only lays
+them out.  A cell holds the table's own number, except percentages: the tables keep them in
+percent (80.9), the workbook in Excel's own form (0.809, shown as 80.9%), so that a
+spreadsheet formula over the column means what it says.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+# unit -> Excel number format.  Counts averaged over replications are fractional: one decimal.
+FORMATS = {
+    "%": "0.0%",
+    "pounds": '"£"#,##0',
+    "days": "0.0",
+    "working days": "0.0",
+    "count": "#,##0.0",
+    "integer": "#,##0",
+    "number": "#,##0.0##",
+    "date": "yyyy-mm-dd",
+    "text": "@",
+}
+MAX_WIDTH = 60
+HEADER_WIDTH = 28  # a long header wraps at this width rather than widening its column
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet: a table, the title above it and a unit per column (keys of ``FORMATS``;
+    columns not named are text or plain numbers)."""
+
+    name: str
+    table: pd.DataFrame
+    title: str = ""
+    units: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()   # sentences between the title and the table
+
+
+def unit_of(kpi_unit: str) -> str:
+    """The workbook unit for a KPI registry unit ("%", "days", "pounds", "children", ...)."""
+    if kpi_unit in ("%", "pounds", "days", "working days"):
+        return kpi_unit
+    return "count"
+
+
+def excel_value(value: object, unit: str | None) -> object:
+    """The cell value for a table value: percentages as fractions, NaN as an empty cell."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalars -> Python
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if unit == "%" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value / 100.0
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value
+
+
+def table_value(cell_value: object, unit: str | None) -> object:
+    """The inverse of ``excel_value``: what the source table held (for reading a workbook back)."""
+    if unit == "%" and isinstance(cell_value, (int, float)) and not isinstance(cell_value, bool):
+        return cell_value * 100.0
+    return cell_value
+
+
+def sheet_name(name: str, taken: set[str]) -> str:
+    """An Excel sheet name: at most 31 characters, none of []:*?/\\, unique in the workbook."""
+    base = re.sub(r"[\[\]:*?/\\]", " ", name).strip()[:31] or "Sheet"
+    out, k = base, 2
+    while out.lower() in taken:
+        suffix = f" ({k})"
+        out, k = base[: 31 - len(suffix)] + suffix, k + 1
+    taken.add(out.lower())
+    return out
+
+
+def _table_name(name: str, taken: set[str]) -> str:
+    base = re.sub(r"[^A-Za-z0-9_]", "_", name) or "Table"
+    if not re.match(r"[A-Za-z_]", base):
+        base = "T_" + base
+    out, k = base[:200], 2
+    while out.lower() in taken:
+        out, k = f"{base[:196]}_{k}", k + 1
+    taken.add(out.lower())
+    return out
+
+
+def _shown_width(value: object, unit: str | None) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, float):
+        if unit == "%":
+            return len(f"{value * 100:.1f}%")
+        if unit == "pounds":
+            return len(f"£{value:,.0f}")
+        return len(f"{value:,.1f}")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return len(f"{value:,}")
+    if isinstance(value, (dt.date, dt.datetime)):
+        return 10
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def unique_headers(columns: Sequence[str]) -> list[str]:
+    """Column headers made unique (an Excel table needs them so): repeats get " (2)", ..."""
+    seen: dict[str, int] = {}
+    out = []
+    for c in columns:
+        text = str(c) if str(c).strip() else "column"
+        n = seen.get(text.lower(), 0) + 1
+        seen[text.lower()] = n
+        out.append(text if n == 1 else f"{text} ({n})")
+    return out
+
+
+def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
+    """Write ``sheets`` to ``path`` (an .xlsx file), each as one Excel table; returns the path."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.table import Table, TableStyleInfo
+
+    book = Workbook()
+    book.remove(book.active)
+    names: set[str] = set()
+    tables: set[str] = set()
+    for sheet in sheets:
+        ws = book.create_sheet(sheet_name(sheet.name, names))
+        row = 1
+        if sheet.title:
+            ws.cell(row=row, column=1, value=sheet.title).font = Font(bold=True, size=14)
+            row += 1
+        for note in sheet.notes:
+            ws.cell(row=row, column=1, value=note)
+            row += 1
+        if sheet.title or sheet.notes:
+            row += 1  # a blank row between the words and the table
+        header_row = row
+        frame = sheet.table
+        headers = unique_headers([str(c) for c in frame.columns])
+        units = [sheet.units.get(c) for c in frame.columns]
+        widths = [min(len(h), HEADER_WIDTH) for h in headers]
+        for j, h in enumerate(headers, start=1):
+            cell = ws.cell(row=header_row, column=j, value=h)
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        values = frame.to_numpy(dtype=object)
+        for i, record in enumerate(values, start=header_row + 1):
+            for j, (value, unit) in enumerate(zip(record, units), start=1):
+                v = excel_value(value, unit)
+                cell = ws.cell(row=i, column=j, value=v)
+                if unit in FORMATS and v is not None and not isinstance(v, str):
+                    cell.number_format = FORMATS[unit]
+                elif isinstance(v, float):
+                    cell.number_format = FORMATS["number"]
+                widths[j - 1] = max(widths[j - 1], _shown_width(v, unit))
+        for j, w in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(j)].width = min(MAX_WIDTH, w + 2)
+        longest = max((len(h) for h in headers), default=0)
+        if longest > HEADER_WIDTH:  # wrapped headers: room for their lines
+            ws.row_dimensions[header_row].height = 15 * min(6, math.ceil(longest / HEADER_WIDTH))
+        last_row = header_row + max(len(frame), 1)
+        if len(frame) == 0:  # an Excel table needs a data row
+            ws.cell(row=last_row, column=1, value=None)
+        ref = f"A{header_row}:{get_column_letter(max(1, len(headers)))}{last_row}"
+        table = Table(displayName=_table_name(sheet.name, tables), ref=ref)
+        table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+        ws.add_table(table)
+        ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    book.save(tmp)
+    tmp.replace(path)
+    return path
+
+
+def read_sheet(path: Path, name: str) -> tuple[list[str], list[list[object]]]:
+    """A sheet's table read back: its headers and rows (for tests and checks)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=False)
+    ws = book[name]
+    (table,) = ws.tables.values()
+    rows = [[c.value for c in r] for r in ws[table.ref]]
+    return [str(h) for h in rows[0]], rows[1:]
