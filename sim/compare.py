@@ -88,7 +88,7 @@ def comparison_table(per_scenario: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for period in base["period"].drop_duplicates():
         b = base[base["period"] == period].sort_values("replication")
         kind = b["period_kind"].iloc[0] if "period_kind" in b else ""
-        for kpi, label in HEADLINE.items():
+        for kpi, label in kpis.labels(kpis.present(kpis.HEADLINE, b.columns)).items():
             for name in names:
                 x = per_scenario[name]
                 x = x[x["period"] == period].sort_values("replication")
@@ -107,7 +107,7 @@ def replication_table(per_scenario: dict[str, pd.DataFrame]) -> pd.DataFrame:
     frames = [f.assign(scenario=name) for name, f in per_scenario.items()]
     out = pd.concat(frames, ignore_index=True)
     lead = ["scenario", "period", "period_kind", "replication"]
-    return out[lead + [c for c in HEADLINE if c in out]]
+    return out[lead + list(kpis.present(kpis.HEADLINE, out.columns))]
 
 
 QUARTERLY = ("threshold_to_seen_p90", "seen_within_10wd_of_referral_pct", "mash_within_1wd_pct",
@@ -160,7 +160,7 @@ def comparison_markdown(table: pd.DataFrame, title: str, findings: list[str] = (
 
     kinds = table.drop_duplicates("period").set_index("period")["period_kind"] if "period_kind" in table else None
     all_periods = list(table["period"].drop_duplicates())
-    lines += [f"## {all_periods[0]}", ""] + by_figure(all_periods[0], list(HEADLINE))
+    lines += [f"## {all_periods[0]}", ""] + by_figure(all_periods[0], list(table["kpi"].drop_duplicates()))
     years = [p for p in all_periods[1:] if kinds is not None and kinds[p] == "year"]
     quarters_ = [p for p in all_periods[1:] if kinds is None or kinds[p] != "year"]
     for y in years:

@@ -403,6 +403,9 @@ class RunConfig:
     workers: int = 0              # processes (or local Dask workers) to use; 0 = every core
     scheduler: Optional[str] = None  # executor=dask: scheduler address; null = start a local cluster
     flush_events: int = 100_000   # events held in memory per replication before flushing to Parquet
+    # The N of the "% children seen within N working days of referral / of contact" figures.
+    seen_within_working_days: List[int] = field(default_factory=lambda: [1, 5, 10])
+    report: bool = True           # write the workbook, charts and HTML report into the output folder
     scenario: ScenarioInfo = field(default_factory=ScenarioInfo)
     service: ServiceConfig = field(default_factory=ServiceConfig)
 
@@ -600,6 +603,11 @@ def _check_run(cfg: RunConfig) -> None:
         raise ConfigError("scheduler", f"is '{str(cfg.scheduler)[:60]}' but must be a Dask scheduler address such as "
                                        "tcp://10.0.0.5:8786")
     _whole("flush_events", cfg.flush_events, 1000, MAX_FLUSH_EVENTS)
+    ns = cfg.seen_within_working_days
+    if (not 1 <= len(ns) <= 10 or any(isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 999 for n in ns)
+            or list(ns) != sorted(set(ns))):
+        raise ConfigError("seen_within_working_days", "must list 1 to 10 whole numbers of working days from 1 to 999, "
+                                                      "smallest first, each once, e.g. [1,5,10]")
     if not str(cfg.results_dir).strip():
         raise ConfigError("results_dir", "is empty but must name a folder for the outputs, e.g. results_dir=results")
     _check_name("scenario.name", cfg.scenario.name)

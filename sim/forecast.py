@@ -130,14 +130,16 @@ def monthly(df: pd.DataFrame, cfg: RunConfig, views: LogViews | None = None) -> 
                             mash_decision_wd_median=("working_days", "median"),
                             mash_decision_wd_p90=("working_days", _p90)))
 
-    seen = v.seen.assign(over=v.seen["wait_days"] > SIX_WEEKS_DAYS, **seen_within_columns(v.seen))
+    ns = tuple(cfg.seen_within_working_days)
+    within = seen_within_columns(v.seen, ns)
+    seen = v.seen.assign(over=v.seen["wait_days"] > SIX_WEEKS_DAYS, **within)
     out = out.join(by_month(seen, "seen",
                             seen=("wait_days", "size"),
                             threshold_to_seen_median=("wait_days", "median"),
                             threshold_to_seen_p90=("wait_days", _p90),
                             threshold_to_seen_max=("wait_days", "max"),
                             seen_over_six_weeks=("over", "sum"),
-                            **{key: (key, "mean") for key in SEEN_WITHIN_KEYS}))
+                            **{key: (key, "mean") for key in within}))
 
     asm = v.asm.assign(within=100.0 * within_statutory_assessment(v.asm["working_days"]))
     out = out.join(by_month(asm, "completed",
@@ -154,7 +156,7 @@ def monthly(df: pd.DataFrame, cfg: RunConfig, views: LogViews | None = None) -> 
     out["changes_of_worker"] = changes.reindex(index, fill_value=0).astype(float)
     for kpi in ("seen", "seen_over_six_weeks", "assessments_completed"):
         out[kpi] = out[kpi].fillna(0.0)
-    out = out[list(KPIS)].reset_index()
+    out = out[list(kpis.with_seen_within(kpis.MONTHLY, ns))].reset_index()
     out.insert(1, "period", [labels[i] for i in out["month"]])
     return out
 
@@ -184,9 +186,7 @@ def across_replications(per_rep: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     for key, g in per_rep.groupby(keys, sort=True):
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
         row["replications"] = len(g)
-        for kpi in KPIS:
-            if kpi not in g:
-                continue
+        for kpi in kpis.present(kpis.MONTHLY, g.columns):
             row.update({f"{kpi}_{s}": v for s, v in spread(g[kpi].to_numpy(float)).items()})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -224,12 +224,12 @@ SEEN_WITHIN_WD = 10.0  # the cost per child seen within this many working days o
 SEEN_WITHIN_KEYS = kpis.SEEN_WITHIN_KEYS
 
 
-def seen_within_columns(seen: pd.DataFrame) -> dict[str, pd.Series]:
+def seen_within_columns(seen: pd.DataFrame, ns: tuple[int, ...] = kpis.SEEN_WITHIN_WD) -> dict[str, pd.Series]:
     """Per child seen, 100 if seen within N working days of the referral (and of the contact),
-    else 0, for each N in ``kpis.SEEN_WITHIN_WD``: whole working days between the dates, as
-    every working-day figure counts them (the same day is 0)."""
+    else 0, for each N in ``ns`` (the run's ``seen_within_working_days``): whole working days
+    between the dates, as every working-day figure counts them (the same day is 0)."""
     return {kpis.seen_within_key(n, frm): 100.0 * (seen[col] <= n)
-            for n in kpis.SEEN_WITHIN_WD for frm, col in (("referral", "referral_working_days"),
+            for n in ns for frm, col in (("referral", "referral_working_days"),
                                                            ("contact", "working_days"))}
 
 
@@ -303,6 +303,7 @@ def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, fl
         raise ValueError("window_kpis needs consecutive forecast months")
     t0, t1 = months[0][1], months[-1][2]
     reps = v.reps
+    ns = tuple(cfg.seen_within_working_days)
     inside = (df["t"] >= t0) & (df["t"] < t1)
     mash = v.mash[(v.mash["decided"] >= t0) & (v.mash["decided"] < t1)]
     seen = v.seen[(v.seen["seen"] >= t0) & (v.seen["seen"] < t1)]
@@ -340,7 +341,7 @@ def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, fl
             "threshold_to_seen_max": float(w.max()) if len(w) else np.nan,
             "seen_over_six_weeks": float((w > SIX_WEEKS_DAYS).sum()),
             **{key: float(within[key].mean()) if len(within) else np.nan
-               for within in [seen_within_columns(seen[seen["replication"] == r])] for key in SEEN_WITHIN_KEYS},
+               for within in [seen_within_columns(seen[seen["replication"] == r], ns)] for key in within},
             "assessments_within_45wd_pct": 100.0 * float(within_statutory_assessment(ad).mean()) if len(ad) else np.nan,
             "waiting_for_allocation_end": float(levels["waiting_for_allocation"][i, -1]),
             "waiting_for_allocation_mean": float(queues["waiting_for_allocation_mean"][i]),
@@ -374,7 +375,8 @@ def summary_from_window(per_rep: pd.DataFrame) -> pd.DataFrame:
     the queue trend rows (``QUEUE_TREND``, when ``per_rep`` has them) and, on every row, the
     unstable queues the figure depends on (``unstable_queue``)."""
     rows = []
-    for kpi, label in {**HEADLINE, **{k: v for k, v in QUEUE_TREND.items() if k in per_rep}}.items():
+    for kpi, label in {**kpis.labels(kpis.present(kpis.HEADLINE, per_rep.columns)),
+                       **{k: v for k, v in QUEUE_TREND.items() if k in per_rep}}.items():
         x = per_rep[kpi].to_numpy(float)
         s = spread(x)
         rows.append({"kpi": kpi, "label": label, **s, **precision(x[~np.isnan(x)])})

@@ -10,6 +10,7 @@ so do the terminal table and the comparison; how each is computed from the log i
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 SEEN_WITHIN_WD = (1, 5, 10)  # "% of children seen within N working days" figures, of referral and of contact
@@ -47,17 +48,37 @@ def seen_within_key(n: int, frm: str) -> str:
     return f"seen_within_{n}wd_of_{frm}_pct"
 
 
-def _seen_within() -> list[KPI]:
-    out = []
-    for n in SEEN_WITHIN_WD:
-        for frm, event in (("referral", "referral_accepted"), ("contact", "contact_received")):
-            out.append(_k(seen_within_key(n, frm),
-                          f"% children seen within {n} working day{'s' if n > 1 else ''} of {frm}", "%", "higher",
-                          "working", event, "seen"))
-    return out
+_SEEN_WITHIN = re.compile(r"seen_within_([1-9]\d{0,2})wd_of_(referral|contact)_pct")
+_FROM = {"referral": "referral_accepted", "contact": "contact_received"}
 
 
-REGISTRY: dict[str, KPI] = {k.key: k for k in [
+def _seen_within(ns: tuple[int, ...] = SEEN_WITHIN_WD) -> list[KPI]:
+    return [_seen_within_kpi(n, frm) for n in ns for frm in _FROM]
+
+
+def _seen_within_kpi(n: int, frm: str) -> KPI:
+    return _k(seen_within_key(n, frm), f"% children seen within {n} working day{'s' if n > 1 else ''} of {frm}", "%",
+              "higher", "working", _FROM[frm], "seen")
+
+
+class _Registry(dict):
+    """The registry: a dict of KPI by key that also knows every "% seen within N working days"
+    figure, for whichever N a run asks for (``seen_within_working_days``)."""
+
+    def __missing__(self, key: str) -> KPI:
+        m = _SEEN_WITHIN.fullmatch(str(key))
+        if m is None:
+            raise KeyError(key)
+        return _seen_within_kpi(int(m.group(1)), m.group(2))
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or bool(_SEEN_WITHIN.fullmatch(str(key)))
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+
+REGISTRY: dict[str, KPI] = _Registry({k.key: k for k in [
     _k("contacts", "Contacts received", "contacts", "neither", end="contact_received"),
     _k("referrals", "Referrals (threshold met)", "referrals", "neither", end="referral_accepted"),
     _k("mash_within_1wd_pct", "% MASH decisions within 1 working day of contact", "%", "higher",
@@ -133,7 +154,7 @@ REGISTRY: dict[str, KPI] = {k.key: k for k in [
        "through", "children", "lower", level=True),
     _k("cost_per_child_seen_10wd", "Workforce cost per child seen within 10 working days of contact", "pounds",
        "lower", "working", "contact_received", "seen"),
-]}
+]})
 
 SEEN_WITHIN_KEYS = tuple(k.key for k in _seen_within())
 
@@ -163,6 +184,38 @@ QUEUE_TREND: tuple[str, ...] = (
     "mash_queue_unstable_pct", "awaiting_mash_decision_midway", "allocation_queue_unstable_pct",
     "waiting_for_allocation_midway", "transfer_queue_unstable_pct", "waiting_for_long_term_worker_midway",
 )
+
+
+def seen_within_keys(ns: tuple[int, ...] = SEEN_WITHIN_WD) -> tuple[str, ...]:
+    """The "% seen within N working days" keys for the N a run asks for, in table order."""
+    return tuple(k.key for k in _seen_within(tuple(ns)))
+
+
+def with_seen_within(keys: tuple[str, ...], ns: tuple[int, ...]) -> tuple[str, ...]:
+    """``keys`` (``MONTHLY`` or ``HEADLINE``) with the default seen-within figures replaced by
+    those for ``ns``."""
+    ns = tuple(ns)
+    if ns == SEEN_WITHIN_WD:
+        return keys
+    out, placed = [], False
+    for k in keys:
+        if k in SEEN_WITHIN_KEYS:
+            if not placed:
+                out.extend(seen_within_keys(ns))
+                placed = True
+        else:
+            out.append(k)
+    return tuple(out)
+
+
+def present(keys: tuple[str, ...], columns) -> tuple[str, ...]:
+    """``keys`` as a table holds them: the default seen-within figures replaced by the ones
+    among ``columns`` (whatever N the run used), in order."""
+    columns = list(columns)
+    ns = sorted({int(m.group(1)) for c in columns if (m := _SEEN_WITHIN.fullmatch(str(c)))})
+    chosen = with_seen_within(keys, tuple(ns)) if ns else keys
+    have = set(columns)
+    return tuple(k for k in chosen if k in have)
 
 
 def label(key: str) -> str:

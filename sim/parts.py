@@ -27,7 +27,8 @@ from pathlib import Path
 from .config import RunConfig, to_plain
 
 # Settings that change where or how fast a run goes, not its results.
-NOT_RESULTS = ("executor", "workers", "scheduler", "results_dir", "write_events", "replications", "flush_events")
+NOT_RESULTS = ("executor", "workers", "scheduler", "results_dir", "write_events", "replications", "flush_events",
+               "report")
 EVENTS_DIR = "events.parquet"
 PART = re.compile(r"rep-(\d{5,})\.parquet")
 

@@ -75,17 +75,38 @@ def write_run(cfg: RunConfig, folder: WorkFolder, results: list[ReplicationKPIs]
     (folder.path / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
     if provenance.get("assumptions") is not None:
         pd.DataFrame(provenance["assumptions"]).to_csv(folder.path / "assumptions.csv", index=False)
-    record = {"scenario": cfg.scenario.name, **manifest(cfg, started, provenance, results, folder), "warmup": warmup}
+    reports = _report_outputs(cfg, "run")
+    record = {"scenario": cfg.scenario.name, **manifest(cfg, started, provenance, results, folder, reports),
+              "warmup": warmup}
     (folder.path / "manifest.json").write_text(json.dumps(record, indent=2) + "\n")
-    return folder.publish(_stamp(started)), summary
+    _make_reports(cfg, folder.path)
+    return folder.publish(_stamp(started, provenance.get("label"))), summary
 
 
-def _stamp(started: dt.datetime) -> str:
-    return started.astimezone().strftime("%Y-%m-%d_%H-%M-%S")
+def _report_outputs(cfg: RunConfig, kind: str) -> tuple[str, ...]:
+    if not cfg.report:
+        return ()
+    from .reports.build import outputs
+
+    return outputs(kind)
+
+
+def _make_reports(cfg: RunConfig, where: Path) -> None:
+    """The workbook, charts and HTML report, made from the folder's own tables (``report=false``: none)."""
+    if cfg.report:
+        from .reports.build import make_reports
+
+        make_reports(where)
+
+
+def _stamp(started: dt.datetime, label: str | None = None) -> str:
+    """The output folder's name: the local start time, then (a run of a sweep) its swept values."""
+    stamp = started.astimezone().strftime("%Y-%m-%d_%H-%M-%S")
+    return f"{stamp}_{label}" if label else stamp
 
 
 def manifest(cfg: RunConfig, started: dt.datetime, provenance: dict, results: list[ReplicationKPIs],
-             folder: WorkFolder) -> dict:
+             folder: WorkFolder, reports: tuple[str, ...] = ()) -> dict:
     """What anyone needs to rerun a run: seed, span, versions, commit, command, timings, outputs.
 
     ``provenance`` holds ``command`` (the command line exactly as typed), ``settings`` (this
@@ -113,11 +134,12 @@ def manifest(cfg: RunConfig, started: dt.datetime, provenance: dict, results: li
         "run_seconds": round((finished - started).total_seconds(), 3),
         "command": list(provenance.get("command", [])),
         "settings": list(provenance.get("settings", [])),
+        "swept": provenance.get("swept") or {},
         "inputs": provenance.get("files", {}),
         "git": git_commit(Path(__file__).resolve().parent),
         "versions": package_versions(),
         "platform": platform.platform(),
-        "outputs": sorted({p.name for p in folder.path.iterdir() if p.name != "lock"} | {"manifest.json"}),
+        "outputs": sorted({p.name for p in folder.path.iterdir() if p.name != "lock"} | {"manifest.json", *reports}),
     }
 
 
@@ -146,42 +168,55 @@ def write_comparison(cfgs: dict[str, RunConfig], folder: WorkFolder, results: di
         assumptions = provenance.get("assumptions", {}).get(label)
         if assumptions is not None:
             pd.DataFrame(assumptions).to_csv(sub / "assumptions.csv", index=False)
-    m = manifest(first, started, provenance, [r for rs in results.values() for r in rs], folder)
+    m = manifest(first, started, provenance, [r for rs in results.values() for r in rs], folder,
+                 _report_outputs(first, "comparison"))
     m["scenarios"] = list(cfgs)
     m["common_random_numbers"] = "replication k of every scenario uses streams keyed (seed, k, process)"
     (folder.path / "manifest.json").write_text(json.dumps(m, indent=2) + "\n")
+    _make_reports(first, folder.path)
     return folder.publish(_stamp(started))
 
 
-def print_summary(summary: pd.DataFrame, cfg: RunConfig, where: Path) -> None:
+def print_summary(summary: pd.DataFrame, cfg: RunConfig, where: Path, swept: dict[str, str] | None = None) -> None:
     """A short table of the headline figures on the terminal, a warning for each queue that grows
     without bound (the trend rows of summary.csv say which; they are not in the table), and
     the replication verdict."""
     from rich.console import Console
     from rich.table import Table
 
-    title = (f"caseflow: {cfg.scenario.name}, {cfg.start_date} to {horizon_end(cfg).isoformat()}, "
-             f"{cfg.replications} replication(s), seed {cfg.seed}")
-    table = Table(title=title, title_justify="left")
-    table.add_column("Figure over the forecast horizon")
+    table = Table()
+    table.add_column("Figure over the forecast horizon", no_wrap=True)
     ranged = cfg.replications > 1
     table.add_column("mean", justify="right")
     if ranged:
         table.add_column("10th-90th pct", justify="right")
-    for row in summary[summary["kpi"].isin(HEADLINE)].itertuples():
+    for row in summary[summary["kpi"].isin(kpis.present(kpis.HEADLINE, summary["kpi"]))].itertuples():
         unit = "%" if kpis.REGISTRY[row.kpi].percent else ""  # 2.5%, never 0.025 or a bare 2.5
         cells = [row.label, fmt_number(row.mean) + unit]
         if ranged:
             cells.append(f"{fmt_number(row.p10)}{unit} - {fmt_number(row.p90)}{unit}")
         table.add_row(*cells)
-    console = Console(file=sys.stdout, width=110)
+    # Wide enough for the table (labels never wrap); sentences are not wrapped by rich at all
+    # (soft_wrap), so a narrow terminal folds them and a log file keeps each on one line.
+    console = Console(file=sys.stdout, width=max(110, Console(width=400).measure(table).maximum))
+    line = run_line(cfg) + (f" (sweep: {', '.join(f'{k}={v}' for k, v in swept.items())})" if swept else "")
+    console.print(line, soft_wrap=True, highlight=False)
     console.print(table)
     for warning in queue_warnings(summary):
-        console.print(warning)
+        console.print(warning, soft_wrap=True)
     if "warmup" in summary.attrs:
-        console.print(warmup_sentence(summary.attrs["warmup"]))
-    console.print(precision_verdict(summary, cfg.replications))
-    console.print(f"Results: {where}")
+        console.print(warmup_sentence(summary.attrs["warmup"]), soft_wrap=True)
+    console.print(precision_verdict(summary, cfg.replications), soft_wrap=True)
+    console.print(f"Results: {where}", soft_wrap=True, highlight=False)
+
+
+def run_line(cfg: RunConfig) -> str:
+    """One line saying what the run was."""
+    warmup = "1 month's" if cfg.warmup_months == 1 else f"{cfg.warmup_months} months'"
+    months = f"{cfg.horizon_months} months" if not cfg.end_date else "the months"
+    return (f"caseflow: {cfg.scenario.name}, {cfg.start_date} to {horizon_end(cfg).isoformat()}, "
+            f"{cfg.replications} replication(s), seed {cfg.seed}: the {cfg.service.name} service over {months} "
+            f"after {warmup} warm-up")
 
 
 def fmt_number(x: float, sign: bool = False) -> str:

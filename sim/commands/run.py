@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import itertools
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -59,11 +60,15 @@ def main(cmd: CommandLine, typed: list[str]) -> None:
     if len(jobs) == 1 and not cmd.multirun:
         run_forecast(jobs[0], command)
     else:
-        run_sweep(jobs, n_jobs, command)
+        run_sweep(jobs, n_jobs, command, [len(v) for v in values])
 
 
-def run_forecast(job: Composed, command: list[str], quiet: bool = False) -> tuple[Path, object]:
-    """Run (or resume) every replication, publish the output folder, print the summary."""
+def run_forecast(job: Composed, command: list[str], quiet: bool = False,
+                 swept: dict[str, str] | None = None) -> tuple[Path, object]:
+    """Run (or resume) every replication, publish the output folder, print the summary.
+
+    ``swept``: in a sweep, this run's swept settings (key -> value), which name its folder and
+    head its summary."""
     cfg = job.cfg
     started = dt.datetime.now(dt.timezone.utc)
     folder = WorkFolder(Path(cfg.results_dir) / cfg.scenario.name, results_key([cfg]))
@@ -75,9 +80,10 @@ def run_forecast(job: Composed, command: list[str], quiet: bool = False) -> tupl
             results = run_to_folder(cfg, folder, progress=lambda k: bars.advance(task))
         with signals.deferred():
             where, summary = write_run(cfg, folder, results, started, {"command": command, **job.record(),
-                                                              "assumptions": job.assumptions()})
+                                                              "assumptions": job.assumptions(),
+                                                              "label": sweep_label(swept), "swept": swept})
         if not quiet:  # still inside: stopped while printing, it says the run was written, and where
-            print_summary(summary, cfg, where)
+            print_summary(summary, cfg, where, swept)
     return where, summary
 
 
@@ -104,25 +110,51 @@ def plan(jobs: list[Composed]) -> tuple[list[list[int]], dict[int, int]]:
     return list(groups.values()), same
 
 
-def run_sweep(jobs: list[Composed], n_jobs: int, command: list[str]) -> None:
-    """Every run of a sweep, ``n_jobs`` at a time; identical runs once."""
+def swept_settings(jobs: list[Composed], lengths: list[int]) -> list[dict[str, str]]:
+    """Each run's swept settings (key -> value as typed), in sweep order: the settings that take
+    more than one value."""
+    out = []
+    for job in jobs:
+        pairs = [s.split("=", 1) for s, n in zip(job.settings, lengths) if n > 1 and "=" in s]
+        out.append({k.lstrip("+~"): v for k, v in pairs})
+    return out
+
+
+def sweep_label(swept: dict[str, str] | None) -> str | None:
+    """A run folder's suffix naming its swept values: ``seed-2_scenario-default``."""
+    if not swept:
+        return None
+    text = "_".join(f"{k}-{v}" for k, v in swept.items())
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text)[:120].strip("-_.") or None
+
+
+def run_sweep(jobs: list[Composed], n_jobs: int, command: list[str], lengths: list[int] | None = None) -> None:
+    """Every run of a sweep, ``n_jobs`` at a time; identical runs once; then the combined table."""
+    started = dt.datetime.now(dt.timezone.utc)
     groups, same = plan(jobs)
+    swept = swept_settings(jobs, lengths or [len(jobs)] * len(jobs[0].settings))
     done: dict[int, Path] = {}
     parallel = min(n_jobs, len(groups))
     if parallel > 1:
-        _in_parallel(jobs, groups, parallel, command, done)
+        _in_parallel(jobs, groups, parallel, command, done, swept)
     else:
         for group in groups:
             for k in group:
                 print(f"Run {k + 1} of {len(jobs)}: {' '.join(jobs[k].settings) or 'no settings'}")
-                done[k], _ = run_forecast(jobs[k], command)
+                done[k], _ = run_forecast(jobs[k], command, swept=swept[k])
     for k, original in sorted(same.items()):
         print(f"Run {k + 1} ({' '.join(jobs[k].settings)}) is the same as run {original + 1}: it shares its "
               f"results, {done[original]}")
+        done[k] = done[original]
+    from ..sweeps import write_sweep
+
+    with signals.deferred():
+        where = write_sweep(jobs, swept, done, command, started)
+    print(f"Sweep table: {where}")
 
 
 def _in_parallel(jobs: list[Composed], groups: list[list[int]], parallel: int, command: list[str],
-                 done: dict[int, Path]) -> None:
+                 done: dict[int, Path], swept: list[dict[str, str]]) -> None:
     """The runs on ``parallel`` local processes, one run a task; the runs of a group (which share a
     work folder) one after another, each started when the one before it has finished."""
     from ..executors import run_on_processes
@@ -139,12 +171,13 @@ def _in_parallel(jobs: list[Composed], groups: list[list[int]], parallel: int, c
             k, where, summary = result
             done[k] = where
             print(f"Run {k + 1} of {len(jobs)}: {' '.join(jobs[k].settings) or 'no settings'}")
-            print_summary(summary, jobs[k].cfg, where)
+            print_summary(summary, jobs[k].cfg, where, swept[k])
             bars.advance(task)
-            return [(after[k], share[after[k]], command)] if k in after else []
+            return [(after[k], share[after[k]], command, swept[after[k]])] if k in after else []
 
         try:
-            run_on_processes(parallel, _sweep_run, [(g[0], share[g[0]], command) for g in groups], finished)
+            run_on_processes(parallel, _sweep_run, [(g[0], share[g[0]], command, swept[g[0]]) for g in groups],
+                             finished)
         except KeyboardInterrupt:
             stop = signals.interruption() or signals.Interrupted()
             print(f"caseflow: interrupted by {stop.what}; {len(done)} of {len(jobs)} runs were finished and written "
@@ -159,7 +192,7 @@ def _with_workers(cfg, workers: int):
     return cfg
 
 
-def _sweep_run(k: int, job: Composed, command: list[str]) -> tuple[int, Path, object]:
+def _sweep_run(k: int, job: Composed, command: list[str], swept: dict[str, str]) -> tuple[int, Path, object]:
     """In a worker process: one run of a sweep, quietly.
 
     Ended with SIGTERM by the sweep (after Ctrl-C), it keeps whole parts, removes temporary
@@ -168,7 +201,7 @@ def _sweep_run(k: int, job: Composed, command: list[str]) -> tuple[int, Path, ob
     """
     replaced = signals.install((signal.SIGTERM,))
     try:
-        where, summary = run_forecast(job, command, quiet=True)
+        where, summary = run_forecast(job, command, quiet=True, swept=swept)
     except SystemExit as e:
         os._exit(e.code if isinstance(e.code, int) else 1)
     except KeyboardInterrupt:

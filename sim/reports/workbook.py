@@ -43,12 +43,24 @@ class Sheet:
     title: str = ""
     units: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()   # sentences between the title and the table
+    row_unit: str | None = None   # a column holding each row's unit, for the number columns ``units`` does not name
+
+    def unit(self, column: str, record: dict) -> str | None:
+        """The unit of one cell."""
+        if column in self.units:
+            return self.units[column]
+        if self.row_unit is not None and column != self.row_unit:
+            value = record.get(self.row_unit)
+            return unit_of(str(value)) if value is not None else None
+        return None
 
 
-def unit_of(kpi_unit: str) -> str:
+def unit_of(kpi_unit: str) -> str | None:
     """The workbook unit for a KPI registry unit ("%", "days", "pounds", "children", ...)."""
     if kpi_unit in ("%", "pounds", "days", "working days"):
         return kpi_unit
+    if not kpi_unit or kpi_unit in ("text", "nan"):
+        return None
     return "count"
 
 
@@ -158,8 +170,13 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         values = frame.to_numpy(dtype=object)
+        columns = [str(c) for c in frame.columns]
         for i, record in enumerate(values, start=header_row + 1):
-            for j, (value, unit) in enumerate(zip(record, units), start=1):
+            as_dict = dict(zip(columns, record)) if sheet.row_unit else {}
+            for j, (column, value) in enumerate(zip(columns, record), start=1):
+                unit = sheet.unit(column, as_dict) if sheet.row_unit else units[j - 1]
+                if isinstance(value, str) and unit not in (None, "text"):
+                    unit = None  # a word in a number column (a period's name, "-")
                 v = excel_value(value, unit)
                 cell = ws.cell(row=i, column=j, value=v)
                 if unit in FORMATS and v is not None and not isinstance(v, str):
