@@ -26,6 +26,7 @@ from .parts import WorkFolder
 from .runner import ReplicationKPIs, gather
 
 PACKAGES = ("caseflow", "simpy", "numpy", "scipy", "pandas", "pyarrow", "hydra-core", "omegaconf", "holidays", "rich",
+            "openpyxl", "matplotlib",
             "dask", "distributed")
 
 
@@ -75,15 +76,15 @@ def write_run(cfg: RunConfig, folder: WorkFolder, results: list[ReplicationKPIs]
     (folder.path / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
     if provenance.get("assumptions") is not None:
         pd.DataFrame(provenance["assumptions"]).to_csv(folder.path / "assumptions.csv", index=False)
-    reports = _report_outputs(cfg, "run")
+    reports = report_outputs(cfg, "run")
     record = {"scenario": cfg.scenario.name, **manifest(cfg, started, provenance, results, folder, reports),
               "warmup": warmup}
     (folder.path / "manifest.json").write_text(json.dumps(record, indent=2) + "\n")
-    _make_reports(cfg, folder.path)
+    write_reports(cfg, folder.path)
     return folder.publish(_stamp(started, provenance.get("label"))), summary
 
 
-def _report_outputs(cfg: RunConfig, kind: str) -> tuple[str, ...]:
+def report_outputs(cfg: RunConfig, kind: str) -> tuple[str, ...]:
     if not cfg.report:
         return ()
     from .reports.build import outputs
@@ -91,7 +92,7 @@ def _report_outputs(cfg: RunConfig, kind: str) -> tuple[str, ...]:
     return outputs(kind)
 
 
-def _make_reports(cfg: RunConfig, where: Path) -> None:
+def write_reports(cfg: RunConfig, where: Path) -> None:
     """The workbook, charts and HTML report, made from the folder's own tables (``report=false``: none)."""
     if cfg.report:
         from .reports.build import make_reports
@@ -169,11 +170,11 @@ def write_comparison(cfgs: dict[str, RunConfig], folder: WorkFolder, results: di
         if assumptions is not None:
             pd.DataFrame(assumptions).to_csv(sub / "assumptions.csv", index=False)
     m = manifest(first, started, provenance, [r for rs in results.values() for r in rs], folder,
-                 _report_outputs(first, "comparison"))
+                 report_outputs(first, "comparison"))
     m["scenarios"] = list(cfgs)
     m["common_random_numbers"] = "replication k of every scenario uses streams keyed (seed, k, process)"
     (folder.path / "manifest.json").write_text(json.dumps(m, indent=2) + "\n")
-    _make_reports(first, folder.path)
+    write_reports(first, folder.path)
     return folder.publish(_stamp(started))
 
 

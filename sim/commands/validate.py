@@ -26,7 +26,7 @@ from ..inputs.errors import shown
 from ..inputs.folders import check_results_dir
 from ..inputs.overrides import parse_setting
 from ..parts import WorkFolder, results_key
-from ..report import fmt_number, manifest
+from ..report import fmt_number, manifest, report_outputs, write_reports
 from ..runner import gather, run_to_folder
 from .run_folder import progress_bars, say_resuming, working_in
 
@@ -312,10 +312,12 @@ def _run(job: Composed, year: int, la_code: int, council: str, reference: dict, 
             table.round(4).to_csv(folder.path / "validation.csv", index=False)
             (folder.path / "validation.md").write_text(markdown)
             (folder.path / "config.yaml").write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
-            record = {"scenario": cfg.scenario.name, **manifest(cfg, started, provenance, results, folder)}
+            reports = report_outputs(cfg, "validation")
+            record = {"scenario": cfg.scenario.name, **manifest(cfg, started, provenance, results, folder, reports)}
             record["validate"] = {"year": year, "la_code": la_code, "council": council, "notes": notes,
                                   "not_published": skipped}
             (folder.path / "manifest.json").write_text(json.dumps(record, indent=2) + "\n")
+            write_reports(cfg, folder.path)
             where = folder.publish(started.astimezone().strftime("%Y-%m-%d_%H-%M-%S"))
         print_validation(table, skipped, cfg, year, la_code, council, notes)
         print(f"Results: {where}")
