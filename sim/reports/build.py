@@ -279,12 +279,151 @@ def workbook(f: Folder) -> Path:
     return write_workbook(f.path / WORKBOOK, sheets(f))
 
 
+CHARTS_DIR = "charts"
+# The figures a comparison's HTML report tabulates (the workbook has every one).
+REPORT_KPIS = ("contacts", "referrals", "mash_within_1wd_pct", "threshold_to_seen_median", "threshold_to_seen_p90",
+               "seen_over_six_weeks", "seen_within_10wd_of_referral_pct", "seen_within_10wd_of_contact_pct",
+               "assessments_within_45wd_pct", "waiting_for_allocation_mean", "waiting_for_allocation_end",
+               "caseload_per_fte_mean", "changes_per_child", "agency_share_pct", "vacancy_rate_pct_mean", "cost")
+HTML = "report.html"
+
+
 def outputs(kind: str) -> tuple[str, ...]:
     """The names ``make_reports`` writes into a folder of ``kind`` (for its manifest)."""
+    if kind in ("run", "comparison"):
+        return (WORKBOOK, CHARTS_DIR, HTML)
+    if kind == "validation":
+        return (WORKBOOK, HTML)
     return (WORKBOOK,)
 
 
+def charts(f: Folder) -> list:
+    """The folder's fan charts (PNG and SVG in charts/): a run's, or one band per scenario."""
+    from .charts import comparison_charts, run_charts
+
+    out = f.path / CHARTS_DIR
+    if f.kind == "run":
+        return run_charts(f.tables["forecast"], f.config, out)
+    if f.kind == "comparison":
+        have = {k: v for k, v in f.scenarios.items() if v["forecast"] is not None}
+        if have:
+            return comparison_charts({k: v["forecast"] for k, v in have.items()},
+                                     {k: v["config"] for k, v in have.items()}, out)
+    return []
+
+
+def _headline_html(summary: pd.DataFrame):
+    from .html import Table
+
+    t = _summary_table(summary)
+    return Table("Headline figures over the forecast horizon, across replications", t, unit_column="Unit",
+                 hide=("Key",), formats={"Figure": "text", "Unit": "text"})
+
+
+def _monthly_html(forecast: pd.DataFrame, keys, scenario: str | None = None):
+    """A month-by-month table of the charted figures: median (10th–90th percentile)."""
+    from .html import Table
+
+    cols = {"Month": forecast["period"]}
+    formats = {"Month": "text"}
+    for key in keys:
+        if f"{key}_p50" not in forecast:
+            continue
+        for stat, name in STATS:
+            header = f"{kpis.label(key)} — {name}"
+            cols[header] = forecast[f"{key}_{stat}"]
+            from .html import format_of_unit
+            formats[header] = format_of_unit(kpis.REGISTRY[key].unit)
+    caption = "Month by month" + (f": {scenario}" if scenario else "")
+    return Table(caption, pd.DataFrame(cols), formats=formats)
+
+
+def _assumptions_html(f: Folder):
+    from .html import Table
+
+    if f.kind == "run":
+        a = _assumptions_sheet(f.tables.get("assumptions"))
+        return [Table("Every service parameter, its value and where it comes from", a,
+                      formats={c: "text" for c in a.columns}, note=KINDS_NOTE)]
+    # A comparison: the first scenario's parameters, then only where the others differ from it.
+    frames = {k: _assumptions_sheet(s["assumptions"]) for k, s in f.scenarios.items()}
+    names = list(frames)
+    first = frames[names[0]]
+    out = [Table(f"Every service parameter of {names[0]}, its value and where it comes from", first,
+                 formats={c: "text" for c in first.columns}, note=KINDS_NOTE)]
+    values = first.set_index("Parameter")["Value"]
+    differ = []
+    for name in names[1:]:
+        other = frames[name]
+        changed = other[other["Value"] != other["Parameter"].map(values)]
+        differ.append(changed.assign(Scenario=name, **{f"Value in {names[0]}": changed["Parameter"].map(values)}))
+    if differ and len(d := pd.concat(differ, ignore_index=True)):
+        d = d[["Scenario", "Parameter", "Value", f"Value in {names[0]}", "Kind", "Why (from the file)"]].fillna("")
+        out.append(Table(f"Where the other scenarios differ from {names[0]}", d, formats={c: "text" for c in d.columns}))
+    return out
+
+
+def html_report(f: Folder, drawn: list):
+    """The folder's HTML report: findings, charts, tables, assumptions, how to reproduce it, and
+    a model description under the STRESS-DES headings."""
+    from .html import Code, Figure, Paragraph, Report, Section, Table
+    from .stress_des import model_description
+
+    title = {"run": "caseflow forecast", "comparison": "caseflow comparison",
+             "validation": "caseflow validation", "sweep": "caseflow sweep"}[f.kind]
+    sections = [Section("What was run", [Paragraph(what_was_run(f)),
+                                        Code(f.command, caption="The command that made it (run it again to reproduce)")])]
+    if drawn:
+        sections.append(Section("Charts", [Figure(c.title, c.svg, alt=f"{c.title}: median and 10th–90th percentile "
+                                                                 f"band across replications; marked: "
+                                                                 + "; ".join(m.label for m in c.marks))
+                                           for c in drawn]))
+    from .charts import CHARTED
+
+    if f.kind == "run":
+        sections.append(Section("Tables", [_headline_html(f.tables["summary"]),
+                                           _monthly_html(f.tables["forecast"], CHARTED)]))
+    elif f.kind == "comparison":
+        t = _comparison_sheet(f.tables["comparison"]).drop(columns=["Median"])
+        whole = t[(t["Period"] == f.tables["comparison"]["period"].iloc[0]) & t["Key"].isin(REPORT_KPIS)]
+        blocks = [Table("The whole forecast horizon: each scenario, and its difference from the first with the 95% "
+                        "confidence interval from paired replications (every figure is in workbook.xlsx)",
+                        whole.drop(columns=["Period", "Period kind"]), unit_column="Unit", hide=("Key", "Unit"),
+                        formats={"Figure": "text", "Unit": "text", "Scenario": "text"})]
+        if "returns_to_baseline" in f.tables and len(f.tables["returns_to_baseline"]):
+            r = _returns_sheet(f.tables["returns_to_baseline"])
+            blocks.append(Table("When each figure returns to the baseline after the money ends", r,
+                                formats={c: "text" for c in r.columns if c != "Months after"}
+                                | {"Months after": "integer"}))
+        q = t[(t["Period kind"] == "quarter") & t["Key"].isin(["threshold_to_seen_p90",
+                                                                 "seen_within_10wd_of_referral_pct"])]
+        blocks.append(Table("Quarter by quarter: the wait and the share seen within 10 working days",
+                            q.drop(columns=["Period kind"]), unit_column="Unit", hide=("Key", "Unit"),
+                            formats={"Figure": "text", "Unit": "text", "Scenario": "text", "Period": "text"}))
+        sections.append(Section("Tables", blocks))
+    elif f.kind == "validation":
+        v = _validation_sheet(f.tables["validation"])
+        sections.append(Section("Published against simulated", [Table(
+            "Each published figure beside the simulated 10th, 50th and 90th percentiles", v, unit_column="Unit",
+            hide=("Key",), formats={"Figure": "text", "Unit": "text", "Period": "text", "Inside": "text",
+                                    "In sample": "text"})]))
+    if f.kind in ("run", "comparison"):
+        sections.append(Section("Assumptions", _assumptions_html(f)))
+    if f.config and f.manifest:
+        sections.append(model_description(f.config, f.manifest))
+    return Report(title, what_was_run(f), findings(f), sections)
+
+
 def make_reports(folder: Path) -> list[Path]:
-    """Every report of a finished folder: the workbook (then charts and the HTML report)."""
+    """Every report of a finished folder: the workbook, the charts (PNG and SVG) and the HTML
+    report, as ``outputs`` names them for the folder's kind."""
+    from .html import write
+
     f = read_folder(folder)
-    return [workbook(f)]
+    written = [workbook(f)]
+    names = outputs(f.kind)
+    drawn = charts(f) if CHARTS_DIR in names else []
+    written += [p for c in drawn for p in (c.png, c.svg)]
+    if HTML in names:
+        written.append(write(html_report(f, drawn), f.path / HTML))
+    return written

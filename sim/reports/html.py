@@ -137,8 +137,8 @@ def format_value(value: object, fmt: str) -> str:
     """``value`` as a person reads it in a ``fmt`` cell (:data:`FORMATS`); an en dash if missing.
 
     73.46 as "%" is "73.5%", 5499309.2 as "pounds" is "£5,499,309", 22.66 as "days" is "22.7",
-    80.8 as "count" is "80.8" and 16485.0 is "16,485".  Never "-0.0": a value that rounds to
-    zero shows no sign.
+    80.8 as "count" is "80.8" and 16485.0 is "16,485".  Exactly zero is "0" ("0%", "£0"); never
+    "-0.0": a value that rounds to zero shows no sign.
     """
     if fmt == "text":
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -153,6 +153,8 @@ def format_value(value: object, fmt: str) -> str:
         return MISSING
     if math.isinf(number):
         return ("-" if number < 0 else "") + "\u221e"
+    if number == 0:  # exactly zero says 0 (a difference of nothing is not "0.0")
+        return {"%": "0%", "pounds": "£0"}.get(fmt, "0")
     if fmt == "%":
         return _signed(number, "{:,.1f}", suffix="%")
     if fmt == "days":
@@ -428,6 +430,9 @@ pre.code {{ font-family: {_MONO}; font-size: .85rem; background: #f4f4f4; border
   tr, figure, pre.code {{ break-inside: avoid; }}
   thead {{ display: table-header-group; }}
   .table {{ overflow: visible; }}
+  table {{ font-size: 8pt; }}
+  th, td {{ padding: 2pt 3pt; }}
+  td:first-child, tbody th {{ min-width: 28mm; }}
   figure img {{ max-width: 100%; max-height: 170mm; }}
   a {{ color: inherit; text-decoration: none; }}
 }}
