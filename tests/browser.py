@@ -73,6 +73,11 @@ class Browser:
             a, b = os.dup(to_browser_r), os.dup(from_browser_w)
             os.dup2(a, 3)
             os.dup2(b, 4)
+            # os.dup makes close-on-exec copies, and dup2 onto the same number changes nothing: when
+            # 3 or 4 was free the copy *is* fd 3 or 4 and would close at exec (Chromium then says
+            # "Remote debugging pipe file descriptors are not open").  Keep both open across exec.
+            os.set_inheritable(3, True)
+            os.set_inheritable(4, True)
 
         self.stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(

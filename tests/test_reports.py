@@ -303,3 +303,104 @@ def test_the_seen_within_days_are_a_setting(tmp_path):
         assert f"{k}_mean" in f and k in s.index and s.loc[k, "label"] == kpis.label(k)
     assert "seen_within_5wd_of_referral_pct_mean" not in f
     assert s.loc[keys[0], "mean"] <= s.loc[keys[2], "mean"]
+
+
+# ---------------------------------------------------------------- the HTML reports of real folders
+
+import html.parser  # noqa: E402
+import re  # noqa: E402
+
+import browser  # noqa: E402  (tests/browser.py: headless Chromium over the DevTools protocol)
+
+
+class _Cells(html.parser.HTMLParser):
+    """Every table of a page: caption and rows of (tag, attributes, text)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tables, self._cell, self._text = [], None, None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append({"caption": "", "rows": []})
+        elif tag == "tr":
+            self.tables[-1]["rows"].append([])
+        if tag in ("th", "td", "caption"):
+            self._cell, self._text = (tag, dict(attrs)), []
+
+    def handle_data(self, data):
+        if self._text is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if self._cell is None or tag != self._cell[0]:
+            return
+        text = "".join(self._text)
+        if tag == "caption":
+            self.tables[-1]["caption"] = text
+        else:
+            self.tables[-1]["rows"][-1].append((tag, self._cell[1], text))
+        self._cell = self._text = None
+
+
+def _tables(page: Path) -> list[dict]:
+    reader = _Cells()
+    reader.feed(page.read_text(encoding="utf-8"))
+    return reader.tables
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    return browser.chromium()
+
+
+@pytest.mark.parametrize("which", ["run_folder", "comparison_folder"])
+def test_the_report_of_a_real_folder_passes_the_browser_check(which, request, chromium):
+    folder = request.getfixturevalue(which)
+    page = browser.open_page(folder / "report.html")
+    assert page.console_errors == []
+    assert not [u for u in page.requests if u.startswith(("http:", "https:", "ws:", "wss:", "ftp:"))]
+    charts = sorted((folder / "charts").glob("*.svg"))
+    assert len(page.charts) == len(charts) == 7
+    for chart in page.charts:
+        assert chart["decoded"] and chart["naturalWidth"] > 0 and chart["width"] > 0, chart
+    assert page.print_layout["wide"] == [], page.print_layout["wide"]
+    pdf = browser.Pdf(page.pdf)
+    sizes = pdf.page_sizes()
+    assert all(abs(w - browser.A4_POINTS[0]) < 1.5 and abs(h - browser.A4_POINTS[1]) < 1.5 for w, h in sizes)
+    # Findings and contents, what was run, seven charts (two a page), tables, assumptions and the
+    # six STRESS-DES items: at least a dozen pages, and each major section on a page of its own.
+    assert len(sizes) >= 12
+    starts = [v for k, v in sorted(pdf.destinations().items()) if re.fullmatch(r"sec-\d+", k)]
+    assert starts == sorted(set(starts))
+
+
+def test_every_number_in_the_run_report_is_the_table_s(run_folder):
+    tables = _tables(run_folder / "report.html")
+    (headline,) = [t for t in tables if t["caption"].endswith("Headline figures over the forecast horizon, across replications")]
+    summary = pd.read_csv(run_folder / "summary.csv").set_index("label")
+    header, *rows = headline["rows"]
+    names = [text for _, _, text in header]
+    assert names == ["Figure", "Mean", "10th percentile", "Median", "90th percentile"]
+    assert [r[0][2] for r in rows] == [kpis.label(k) for k in kpis.HEADLINE]
+    stats = {"Mean": "mean", "10th percentile": "p10", "Median": "p50", "90th percentile": "p90"}
+    for row in rows:
+        figure = row[0][2]
+        for name, (_, attrs, text) in zip(names[1:], row[1:]):
+            value = summary.loc[figure, stats[name]]
+            exact = float(attrs["data-value"])
+            assert exact == value or (math.isnan(exact) and math.isnan(value)), (figure, name)
+    (monthly,) = [t for t in tables if t["caption"].endswith("Month by month")]
+    forecast = pd.read_csv(run_folder / "forecast.csv")
+    header, *rows = monthly["rows"]
+    names = [text for _, _, text in header]
+    assert [r[0][2] for r in rows] == list(forecast["period"])
+    for i, row in enumerate(rows):
+        for name, (_, attrs, _text) in zip(names[1:], row[1:]):
+            label, stat = name.rsplit(" — ", 1)
+            key = next(k for k in kpis.MONTHLY if kpis.label(k) == label)
+            assert stat == "median"
+            column = f"{key}_p50"
+            value = forecast[column].iloc[i]
+            exact = float(attrs["data-value"])
+            assert exact == value or (math.isnan(exact) and math.isnan(value)), (name, i)

@@ -317,25 +317,26 @@ def _headline_html(summary: pd.DataFrame):
 
     t = _summary_table(summary)
     return Table("Headline figures over the forecast horizon, across replications", t, unit_column="Unit",
-                 hide=("Key",), formats={"Figure": "text", "Unit": "text"})
+                 hide=("Key", "Unit"), formats={"Figure": "text", "Unit": "text"})
 
 
 def _monthly_html(forecast: pd.DataFrame, keys, scenario: str | None = None):
-    """A month-by-month table of the charted figures: median (10th–90th percentile)."""
-    from .html import Table
+    """A month-by-month table of the charted figures' medians across replications (the charts
+    show their 10th–90th percentile bands; workbook.xlsx has every figure and percentile)."""
+    from .html import Table, format_of_unit
 
     cols = {"Month": forecast["period"]}
     formats = {"Month": "text"}
     for key in keys:
         if f"{key}_p50" not in forecast:
             continue
-        for stat, name in STATS:
-            header = f"{kpis.label(key)} — {name}"
-            cols[header] = forecast[f"{key}_{stat}"]
-            from .html import format_of_unit
-            formats[header] = format_of_unit(kpis.REGISTRY[key].unit)
+        header = f"{kpis.label(key)} — median"
+        cols[header] = forecast[f"{key}_p50"]
+        formats[header] = format_of_unit(kpis.REGISTRY[key].unit)
     caption = "Month by month" + (f": {scenario}" if scenario else "")
-    return Table(caption, pd.DataFrame(cols), formats=formats)
+    return Table(caption, pd.DataFrame(cols), formats=formats,
+                 note="Medians across replications; the charts show each figure's 10th–90th percentile band and "
+                      "workbook.xlsx every figure with its percentiles.")
 
 
 def _assumptions_html(f: Folder):

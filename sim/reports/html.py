@@ -415,6 +415,8 @@ th, td {{ padding: .28rem .5rem; border-bottom: 1px solid #d3d3d3; text-align: l
 thead th {{ background: #eef1f6; border-bottom: 2px solid #555; vertical-align: bottom; }}
 tbody th {{ font-weight: normal; }}
 .num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
+thead th.num, thead th {{ white-space: normal; }}  /* a long figure's name wraps in its header */
+td:not(.num), th:not(.num) {{ overflow-wrap: anywhere; }}  /* long names (service.workforce...) break */
 .table-note, .code-caption {{ font-size: .85rem; color: #444; margin: .3rem 0; }}
 figure {{ margin: 1rem 0 1.5rem; }}
 figure img {{ display: block; width: 100%; max-width: 46rem; height: auto; margin: 0 auto; object-fit: contain; }}
