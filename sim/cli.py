@@ -1,9 +1,10 @@
 """The ``caseflow`` command: a thin dispatcher.
 
-``caseflow [key=value ...]`` runs a forecast (``sim.commands.run``), ``caseflow compare ...``
-compares scenarios (``sim.commands.compare``),
-``caseflow validate ...`` checks the service against the DfE's published figures
-(``sim.commands.validate``), ``--help`` and ``--version`` answer at once.
+``caseflow [key=value ...]`` runs a forecast (``sim.commands.run``); ``caseflow <command> ...``
+runs ``sim.commands.<command>``: ``compare`` (scenarios side by side), ``validate`` (the service
+against the DfE's published figures), ``explain`` (the children behind a figure), ``target``
+(posts needed for a target) and ``report`` (a finished folder's reports); ``--help`` and
+``--version`` answer at once.
 Whatever happens, the command ends one of four ways: success (status 0); bad input (status
 2, one sentence, nothing written); stopped by a signal (one line saying what was kept,
 status 128 + the signal: 130 for Ctrl-C, 143 for SIGTERM); or a failure of the machine

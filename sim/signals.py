@@ -72,10 +72,11 @@ def _on_signal(signum: int, frame) -> None:
     _received = signum
     if _deferring:
         return
-    if frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
-        # Python can run the handler inside the import system's weak-reference callbacks, where
-        # an exception is printed as "Exception ignored" and dropped: send the signal again a
-        # moment later, to be raised where it can be caught.
+    if frame is not None and _exceptions_ignored_in(frame):
+        # Python can run the handler inside a weak-reference callback or a finaliser (the import
+        # system's, a WeakKeyDictionary's, an object's __del__), where an exception is printed as
+        # "Exception ignored" and dropped: send the signal again a moment later, to be raised
+        # where it can be caught.
         _pending = True
         timer = threading.Timer(0.02, os.kill, (os.getpid(), signum))
         timer.daemon = True
@@ -83,6 +84,20 @@ def _on_signal(signum: int, frame) -> None:
         return
     _pending = False
     raise Interrupted(signum)
+
+
+def _exceptions_ignored_in(frame) -> bool:
+    """Whether ``frame`` is code whose exceptions Python prints and drops (weakref callbacks,
+    finalisers), judged from the frame and its two callers."""
+    for _ in range(3):
+        if frame is None:
+            return False
+        code = frame.f_code
+        if (code.co_filename.startswith("<frozen importlib") or code.co_name == "__del__"
+                or code.co_filename.endswith(("weakref.py", "_weakrefset.py"))):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def received() -> int | None:

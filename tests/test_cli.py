@@ -67,14 +67,18 @@ def test_forecast_counts_are_projections_of_the_log(tmp_path, monkeypatch):
 
 def test_multirun_sweeps_scenarios(tmp_path, monkeypatch):
     folders = run_cli(tmp_path, monkeypatch, "-m", "scenario=default,baseline_2022", "horizon_months=1")
-    assert sorted(f.parent.name for f in folders) == ["baseline_2022", "default"]
+    assert sorted(f.parent.name for f in folders) == ["baseline_2022", "default", "sweep"]
+    (sweep,) = [f for f in folders if f.parent.name == "sweep"]
+    assert list(pd.read_csv(sweep / "sweep.csv")["scenario"]) == ["default", "baseline_2022"]
 
 
 def test_multirun_on_the_parallel_joblib_launcher(tmp_path, monkeypatch):
     folders = run_cli(tmp_path, monkeypatch, "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
                       "scenario=default,baseline_2022", "horizon_months=1", "executor=serial")
-    assert sorted(f.parent.name for f in folders) == ["baseline_2022", "default"]
+    assert sorted(f.parent.name for f in folders) == ["baseline_2022", "default", "sweep"]
     for f in folders:
+        if f.parent.name == "sweep":
+            continue
         assert {"forecast.csv", "summary.csv", "manifest.json"} <= {p.name for p in f.iterdir()}
 
 

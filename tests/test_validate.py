@@ -240,7 +240,7 @@ def test_validate_writes_one_row_per_published_figure(tmp_path, monkeypatch, cap
           f"results_dir={tmp_path / 'results'}"])
     (out,) = (tmp_path / "results" / "validate").iterdir()
     assert {p.name for p in out.iterdir()} == {"validation.csv", "validation.md", "config.yaml", "manifest.json",
-                                               "events.parquet"}
+                                               "events.parquet", "workbook.xlsx", "report.html"}
     table = pd.read_csv(out / "validation.csv")
     assert list(table.columns[:len(COLUMNS)]) == COLUMNS
     assert table["figure"].is_unique and len(table) == len(pub.FIGURE_KEYS)  # every figure is published for 2024

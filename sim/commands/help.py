@@ -13,6 +13,9 @@ usage:
   caseflow -m hydra/launcher=joblib hydra.launcher.n_jobs=N key=a,b ...   the same, N forecasts at a time
   caseflow compare A B [C ...] [key=value ...]   scenarios side by side (caseflow compare --help)
   caseflow validate year=Y [key=value ...]  the service against the DfE's published figures (caseflow validate --help)
+  caseflow explain FOLDER kpi=KEY period=P  the children behind a figure of a finished run (caseflow explain --help)
+  caseflow target team=T kind=K kpi=KEY at_least=X|at_most=X [key=value ...]   posts needed for a target
+  caseflow report FOLDER                   rebuild a finished folder's workbook, charts and HTML report
   caseflow --cfg job [key=value ...]       print the configuration a run would use, run nothing
   caseflow --version
 
@@ -20,8 +23,8 @@ scenarios: {scenarios}
 services:  {services}
 
 Settings are the keys of docs/configuration.md (e.g. horizon_months=24, service.demand.contacts_per_year=18000).
-Outputs go to <results_dir>/<scenario>/<timestamp>/ (docs/outputs.md). Ctrl-C keeps finished replications:
-run the same command again to resume."""
+Outputs go to <results_dir>/<scenario>/<timestamp>/ (docs/outputs.md): tables, workbook.xlsx, charts/ and
+report.html (report=false: tables only). Ctrl-C keeps finished replications: run the same command again to resume."""
 
 
 def text() -> str:
