@@ -15,9 +15,9 @@ from scipy import stats
 
 from . import kpis
 from .config import RunConfig
-from .forecast import HEADLINE, log_views, periods, spread, window_kpis
+from .forecast import log_views, periods, spread, window_kpis
 from .periods import financial_year, quarter
-from .report import fmt_number, fmt_signed
+from .formats import fmt_number, fmt_signed
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 SEEN_WITHIN_WD = (1, 5, 10)  # "% of children seen within N working days" figures, of referral and of contact
 
@@ -226,3 +227,29 @@ def label(key: str) -> str:
 def labels(keys: tuple[str, ...]) -> dict[str, str]:
     """``key -> label`` for ``keys``, in their order."""
     return {k: REGISTRY[k].label for k in keys}
+
+
+# ---------------------------------------------------------------- the published figures
+
+# caseflow validate sets each figure the DfE published for a council beside the same figure
+# simulated.  Where each is read from (file, column, period) is sim/reference/published.py's;
+# here they are registry entries, so that the validation's tables and reports name them one way.
+# One is the sum of two published figures.
+COMBINED = {"closed_at_assessment_pct": ("nfa_pct", "not_in_need_pct")}
+_COMBINED_LABELS = {"closed_at_assessment_pct": "Referrals closed at assessment or an initial conference, against "
+                                                "published no further action + assessed not in need (% of referrals)"}
+_PUBLISHED_UNITS = {"percent": "%", "fte": "FTE", "count": "count"}
+
+
+@lru_cache(maxsize=1)
+def published_figures() -> dict[str, KPI]:
+    """The figures ``caseflow validate`` compares, by key, in its order (``FIGURE_KEYS``)."""
+    from .projections.published import FIGURE_KEYS
+    from .reference.published import FIGURES
+
+    out = {}
+    for key in FIGURE_KEYS:
+        fig = FIGURES[COMBINED[key][0]] if key in COMBINED else FIGURES[key]
+        out[key] = _k(key, _COMBINED_LABELS.get(key, fig.label), _PUBLISHED_UNITS.get(fig.unit, fig.unit), "neither",
+                      level=fig.period.startswith("at_"))
+    return out

@@ -84,23 +84,20 @@ def span(label: str) -> tuple[dt.date, dt.date]:
 
 def quarters_between(start: dt.date, end: dt.date) -> list[str]:
     """The financial-year quarters that hold any day from ``start`` up to (not including) ``end``."""
-    out: list[str] = []
-    day = start
-    while day < end:
-        q = quarter(day)
-        out.append(q)
-        day = quarter_span(q)[1]
-    return out
+    return _between(start, end, quarter, quarter_span)
 
 
 def years_between(start: dt.date, end: dt.date) -> list[str]:
     """The financial years that hold any day from ``start`` up to (not including) ``end``."""
+    return _between(start, end, financial_year, year_span)
+
+
+def _between(start: dt.date, end: dt.date, name_of, span_of) -> list[str]:
     out: list[str] = []
     day = start
     while day < end:
-        y = financial_year(day)
-        out.append(y)
-        day = year_span(y)[1]
+        out.append(name_of(day))
+        day = span_of(out[-1])[1]
     return out
 
 

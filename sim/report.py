@@ -20,7 +20,8 @@ import yaml
 
 from .config import RunConfig, horizon_end, to_plain
 from . import kpis
-from .forecast import (HEADLINE, forecast_from_monthly, precision_verdict, queue_warnings, summary_from_window,
+from .formats import fmt_number
+from .forecast import (forecast_from_monthly, precision_verdict, queue_warnings, summary_from_window,
                        warmup_sentence, warmup_verdict)
 from .parts import WorkFolder
 from .runner import ReplicationKPIs, gather
@@ -218,21 +219,3 @@ def run_line(cfg: RunConfig) -> str:
     return (f"caseflow: {cfg.scenario.name}, {cfg.start_date} to {horizon_end(cfg).isoformat()}, "
             f"{cfg.replications} replication(s), seed {cfg.seed}: the {cfg.service.name} service over {months} "
             f"after {warmup} warm-up")
-
-
-def fmt_number(x: float, sign: bool = False) -> str:
-    """A figure for people: no decimals from 100, one from 1, three below; exactly zero is "0"
-    (never "0.000" or "-0.0")."""
-    if x != x:  # NaN
-        return "-"
-    if x == 0:
-        return "0"
-    s = "+" if sign else ""
-    if abs(x) >= 100:
-        return f"{x:{s},.0f}"
-    return f"{x:{s},.1f}" if abs(x) >= 1 or x == 0 else f"{x:{s},.3f}"
-
-
-def fmt_signed(x: float) -> str:
-    """A difference, with its sign."""
-    return fmt_number(x, sign=True)

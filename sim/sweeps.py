@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import kpis
-from .report import fmt_number, git_commit, package_versions
+from .formats import fmt_number
+from .report import git_commit, package_versions
 
 STATS = ("mean", "p10", "p90")
 

@@ -14,6 +14,7 @@ Chromium is Debian's ``chromium`` at ``/usr/bin/chromium``; :func:`chromium` ins
 from __future__ import annotations
 
 import base64
+import html.parser
 import json
 import os
 import re
@@ -435,3 +436,51 @@ class Pdf:
     def parent_kind(self, element: dict) -> str | None:
         parent = element.get("P")
         return self.objects[parent.number].get("S") if isinstance(parent, Ref) else None
+
+
+# --------------------------------------------------------------------------- reading a page back
+
+class HtmlReader(html.parser.HTMLParser):
+    """Tags with their attributes, headings, and tables as rows of (tag, attributes, text) cells."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.headings: list[tuple[str, str]] = []
+        self.tables: list[dict] = []
+        self._text: list[str] | None = None
+        self._cell: tuple[str, dict] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append((tag, attrs))
+        if tag == "table":
+            self.tables.append({"caption": "", "head": [], "rows": []})
+        elif tag == "tr":
+            self.tables[-1]["rows"].append([])
+        if tag in ("th", "td", "caption", "h1", "h2", "h3", "h4", "h5", "h6"):
+            self._text, self._cell = [], (tag, attrs)
+
+    def handle_data(self, data):
+        if self._text is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if self._cell is None or tag != self._cell[0]:
+            return
+        text = "".join(self._text or [])
+        if tag == "caption":
+            self.tables[-1]["caption"] = text
+        elif tag in ("th", "td"):
+            self.tables[-1]["rows"][-1].append((tag, self._cell[1], text))
+        else:
+            self.headings.append((tag, text))
+        self._text = self._cell = None
+
+
+def read_html(text: str) -> HtmlReader:
+    """A page's tags, headings and tables, read with the standard library's parser."""
+    reader = HtmlReader()
+    reader.feed(text)
+    reader.close()
+    return reader

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import html.parser
 import json
 import math
 import re
@@ -146,49 +145,7 @@ def page(page_file, chromium) -> browser.PageResult:
 
 # --------------------------------------------------------------------------- reading the HTML back
 
-class _Reader(html.parser.HTMLParser):
-    """Tags with their attributes, headings, and tables as rows of (tag, attributes, text) cells."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict]] = []
-        self.headings: list[tuple[str, str]] = []
-        self.tables: list[dict] = []
-        self._text: list[str] | None = None
-        self._cell: tuple[str, dict] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        self.tags.append((tag, attrs))
-        if tag == "table":
-            self.tables.append({"caption": "", "head": [], "rows": []})
-        elif tag == "tr":
-            self.tables[-1]["rows"].append([])
-        if tag in ("th", "td", "caption", "h1", "h2", "h3", "h4", "h5", "h6"):
-            self._text, self._cell = [], (tag, attrs)
-
-    def handle_data(self, data):
-        if self._text is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag):
-        if self._cell is None or tag != self._cell[0]:
-            return
-        text = "".join(self._text or [])
-        if tag == "caption":
-            self.tables[-1]["caption"] = text
-        elif tag in ("th", "td"):
-            self.tables[-1]["rows"][-1].append((tag, self._cell[1], text))
-        else:
-            self.headings.append((tag, text))
-        self._text = self._cell = None
-
-
-def read(text: str) -> _Reader:
-    reader = _Reader()
-    reader.feed(text)
-    reader.close()
-    return reader
+read = browser.read_html
 
 
 def shown_number(text: str) -> tuple[float, float]:
@@ -200,7 +157,7 @@ def shown_number(text: str) -> tuple[float, float]:
     return float(plain), 0.5 * 10 ** -decimals + 1e-9
 
 
-def table_by_caption(reader: _Reader, caption: str) -> dict:
+def table_by_caption(reader: browser.HtmlReader, caption: str) -> dict:
     (table,) = [t for t in reader.tables if t["caption"].endswith(caption)]
     return table
 

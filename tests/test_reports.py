@@ -307,46 +307,13 @@ def test_the_seen_within_days_are_a_setting(tmp_path):
 
 # ---------------------------------------------------------------- the HTML reports of real folders
 
-import html.parser  # noqa: E402
 import re  # noqa: E402
 
 import browser  # noqa: E402  (tests/browser.py: headless Chromium over the DevTools protocol)
 
 
-class _Cells(html.parser.HTMLParser):
-    """Every table of a page: caption and rows of (tag, attributes, text)."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.tables, self._cell, self._text = [], None, None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.tables.append({"caption": "", "rows": []})
-        elif tag == "tr":
-            self.tables[-1]["rows"].append([])
-        if tag in ("th", "td", "caption"):
-            self._cell, self._text = (tag, dict(attrs)), []
-
-    def handle_data(self, data):
-        if self._text is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag):
-        if self._cell is None or tag != self._cell[0]:
-            return
-        text = "".join(self._text)
-        if tag == "caption":
-            self.tables[-1]["caption"] = text
-        else:
-            self.tables[-1]["rows"][-1].append((tag, self._cell[1], text))
-        self._cell = self._text = None
-
-
 def _tables(page: Path) -> list[dict]:
-    reader = _Cells()
-    reader.feed(page.read_text(encoding="utf-8"))
-    return reader.tables
+    return browser.read_html(page.read_text(encoding="utf-8")).tables
 
 
 @pytest.fixture(scope="module")
@@ -404,3 +371,68 @@ def test_every_number_in_the_run_report_is_the_table_s(run_folder):
             value = forecast[column].iloc[i]
             exact = float(attrs["data-value"])
             assert exact == value or (math.isnan(exact) and math.isnan(value)), (name, i)
+
+
+@pytest.fixture(scope="module")
+def validation_folder(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("validate")
+    main(["validate", "year=2024", "replications=2", "executor=serial", f"results_dir={tmp}"])
+    (folder,) = (tmp / "validate").iterdir()
+    return folder
+
+
+def test_the_validation_s_reports_name_its_figures_as_the_registry_does(validation_folder, chromium):
+    table = pd.read_csv(validation_folder / "validation.csv")
+    figures = kpis.published_figures()
+    assert list(table["figure"]) == list(figures)
+    headers, rows = read_sheet(validation_folder / "workbook.xlsx", "Summary")
+    got = [dict(zip(headers, r)) for r in rows]
+    assert [r["Key"] for r in got] == list(table["figure"])
+    for r, source in zip(got, table.to_dict("records")):
+        assert r["Figure"] == figures[r["Key"]].label
+        unit = "%" if figures[r["Key"]].percent else None
+        assert _cells_equal(r["Published"], source["published"], unit)
+        assert _cells_equal(r["Simulated median"], source["sim_p50"], unit)
+    (html_table,) = [t for t in _tables(validation_folder / "report.html")
+                     if t["caption"].endswith("Each published figure beside the simulated 10th, 50th and 90th percentiles")]
+    header, *body = html_table["rows"]
+    assert [row[0][2] for row in body] == [figures[k].label for k in table["figure"]]
+    names = [text for _, _, text in header]
+    for row, source in zip(body, table.to_dict("records")):
+        cells = dict(zip(names, row))
+        assert float(cells["Published"][1]["data-value"]) == source["published"]
+        assert float(cells["Simulated 90th percentile"][1]["data-value"]) == source["sim_p90"]
+    page = browser.open_page(validation_folder / "report.html")
+    assert page.console_errors == [] and page.print_layout["wide"] == []
+
+
+def test_every_figure_the_html_reports_name_is_the_registry_s(run_folder, comparison_folder):
+    labels = {k.label for k in kpis.REGISTRY.values()}
+    for folder in (run_folder, comparison_folder):
+        for table in _tables(folder / "report.html"):
+            header, *body = table["rows"]
+            names = [text for _, _, text in header]
+            if "Figure" in names:
+                j = names.index("Figure")
+                assert {row[j][2] for row in body} <= labels, table["caption"]
+            for name in names:
+                if " — " in name:
+                    assert name.rsplit(" — ", 1)[0] in labels, name
+
+
+def test_the_project_stands_alone():
+    """Nothing in the repository points at files outside it (the shared folder it was built from)."""
+    root = Path(__file__).resolve().parent.parent
+    skip = {".git", ".venv", "results", "__pycache__", ".pytest_cache", "caseflow.egg-info"}
+    found = []
+    for path in root.rglob("*"):
+        if any(part in skip for part in path.relative_to(root).parts) or not path.is_file():
+            continue
+        if path.suffix not in (".py", ".md", ".yaml", ".yml", ".toml", ".txt", ".cfg", ".sh", ""):
+            continue
+        text = path.read_text(encoding="utf-8", errors="ignore")
+        # Spelled in pieces, so that this file does not find itself.
+        for needle in (".." + "/shared", "DOMAIN" + ".md", "STYLE" + ".md", "shared" + "/data", "shared" + "/seeds"):
+            if needle in text:
+                found.append(f"{path.relative_to(root)}: {needle}")
+    assert found == []

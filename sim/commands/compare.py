@@ -14,7 +14,8 @@ from ..inputs.errors import shown
 from ..inputs.folders import check_name, check_results_dir
 from ..inputs.overrides import parse_setting
 from ..parts import WorkFolder, results_key
-from ..report import fmt_number, fmt_signed, write_comparison
+from ..formats import fmt_number, fmt_signed
+from ..report import write_comparison
 from ..runner import gather, run_to_folder
 from .run_folder import progress_bars, say_resuming, working_in
 

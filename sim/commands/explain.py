@@ -30,7 +30,7 @@ from ..parts import part_name
 from ..projections.explain import (EXPLAINED, MILESTONES, STAGES, WHOLE, Explained, Explanation, explain,
                                    forecast_over_window, label_of, longest_first, mean_over_replications,
                                    months_of_period, supported)
-from ..report import fmt_number
+from ..formats import fmt_number
 
 USAGE = """usage: caseflow explain RUN_FOLDER kpi=KEY period=PERIOD [replication=K]
 

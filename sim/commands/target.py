@@ -27,7 +27,8 @@ from ..inputs.folders import check_results_dir
 from ..inputs.overrides import parse_setting
 from ..parts import EVENTS_DIR, WorkFolder, results_key
 from ..periods import quarter
-from ..report import fmt_number, manifest
+from ..formats import fmt_number
+from ..report import manifest
 from ..runner import ReplicationKPIs, gather, run_to_folder
 from ..target import (Evaluation, Posts, Search, Target, check_counts, count_key, evaluated_counts, evaluation_of,
                       headline_keys, highest_count, label_for, meeting, monotonicity_warnings, most_evaluations,

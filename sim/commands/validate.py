@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .. import signals
+from .. import kpis, signals
 from ..config import RunConfig, horizon_end, to_plain
 from ..inputs import InputError
 from ..inputs.compose import Composed, compose_job
@@ -26,7 +26,8 @@ from ..inputs.errors import shown
 from ..inputs.folders import check_results_dir
 from ..inputs.overrides import parse_setting
 from ..parts import WorkFolder, results_key
-from ..report import fmt_number, manifest, report_outputs, write_reports
+from ..formats import fmt_number
+from ..report import manifest, report_outputs, write_reports
 from ..runner import gather, run_to_folder
 from .run_folder import progress_bars, say_resuming, working_in
 
@@ -47,9 +48,7 @@ IMPOSED = ("start_date", "end_date")
 COLUMNS = ["la_code", "year", "figure", "published", "sim_p10", "sim_p50", "sim_p90", "inside", "in_sample"]
 EXTRA = ["label", "unit", "period", "ratio", "replications_with_value"]
 # Published figures that validate compares with one simulated figure: key -> the published keys summed.
-COMBINED = {"closed_at_assessment_pct": ("nfa_pct", "not_in_need_pct")}
-COMBINED_LABELS = {"closed_at_assessment_pct": "Referrals closed at assessment or an initial conference, against "
-                                               "published no further action + assessed not in need (% of referrals)"}
+COMBINED = kpis.COMBINED  # published figures validate compares as one sum (the registry's)
 PERIODS = {"year_to_31_march": "year to 31 March {y}", "at_31_march": "at 31 March {y}",
            "at_30_september": "at 30 September {y}", "year_to_30_september": "year to 30 September {y}"}
 
@@ -168,8 +167,7 @@ def figure_info(key: str, year: int) -> tuple[str, str, str]:
     from ..reference.published import FIGURES
 
     fig = FIGURES[COMBINED[key][0]] if key in COMBINED else FIGURES[key]
-    label = COMBINED_LABELS.get(key, fig.label)
-    return label, fig.unit, PERIODS[fig.period].format(y=year)
+    return kpis.published_figures()[key].label, fig.unit, PERIODS[fig.period].format(y=year)
 
 
 def in_sample(cfg: RunConfig, key: str, year: int) -> bool:

@@ -267,8 +267,10 @@ def _returns_sheet(r: pd.DataFrame) -> pd.DataFrame:
 
 
 def _validation_sheet(v: pd.DataFrame) -> pd.DataFrame:
+    figures = kpis.published_figures()
     return pd.DataFrame({
-        "Figure": v.get("label", v["figure"]), "Unit": v.get("unit", ""), "Period": v.get("period", ""),
+        "Figure": [figures[k].label for k in v["figure"]], "Unit": [figures[k].unit for k in v["figure"]],
+        "Period": v.get("period", ""),
         "Published": v["published"], "Simulated 10th percentile": v["sim_p10"], "Simulated median": v["sim_p50"],
         "Simulated 90th percentile": v["sim_p90"], "Inside": v["inside"], "In sample": v.get("in_sample", ""),
         "Key": v["figure"]})

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .. import kpis
 from ..periods import months_between, quarter, quarter_span
-from ..report import fmt_number
+from ..formats import fmt_number
 
 SIX_WEEKS_DAYS = 42.0
 # The figures whose return to the baseline a comparison reports, for every dated end of money.
