@@ -21,6 +21,7 @@ Results are printed and written to the ``<!-- reports_speed:begin -->`` ...
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
@@ -75,6 +76,7 @@ def main(argv=None) -> int:
     parser.add_argument("--write-doc", action="store_true")
     parser.add_argument("--no-doc", action="store_true")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "performance.md")
+    parser.add_argument("--keep", type=Path, default=None, help="copy the comparison folder (with its reports) here")
     args = parser.parse_args(argv)
     if args.quick:
         args.replications, args.months, args.repeats = 4, 12, 2
@@ -88,6 +90,8 @@ def main(argv=None) -> int:
         repeats = [time_reports(folder) for _ in range(args.repeats)]
         sizes = {p.name: p.stat().st_size for p in folder.iterdir() if p.is_file()}
         charts = len(list((folder / "charts").glob("*.png")))
+        if args.keep is not None:
+            shutil.copytree(folder, args.keep, dirs_exist_ok=True)
     med = {k: statistics.median(r[k] for r in repeats) for k in repeats[0]}
     ratio = med["all"] / run_seconds
     print(f"reports: median {med['all']:.2f} s over {args.repeats} (workbook {med['workbook']:.2f}, charts "
