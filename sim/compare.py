@@ -88,13 +88,14 @@ def comparison_table(per_scenario: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for period in base["period"].drop_duplicates():
         b = base[base["period"] == period].sort_values("replication")
         kind = b["period_kind"].iloc[0] if "period_kind" in b else ""
+        months = int(b["months"].iloc[0]) if "months" in b else None
         for kpi, label in kpis.labels(kpis.present(kpis.HEADLINE, b.columns)).items():
             for name in names:
                 x = per_scenario[name]
                 x = x[x["period"] == period].sort_values("replication")
                 s = spread(x[kpi].to_numpy(float))
                 d = paired_difference(x[kpi].to_numpy(float), b[kpi].to_numpy(float))
-                rows.append({"period": period, "period_kind": kind, "kpi": kpi, "label": label, "scenario": name,
+                rows.append({"period": period, "period_kind": kind, "months": months, "kpi": kpi, "label": label, "scenario": name,
                              "replications": len(x), "mean": s["mean"], "p10": s["p10"], "p50": s["p50"],
                              "p90": s["p90"], "diff_from_first": d.mean, "diff_ci95_low": d.low,
                              "diff_ci95_high": d.high})

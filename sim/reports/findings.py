@@ -134,7 +134,10 @@ def returns_to_baseline(table: pd.DataFrame, configs: dict[str, dict]) -> pd.Dat
                 at = t.loc[back] if back else (t.loc[after[-1]] if after else None)
                 for c in ("diff_from_first", "diff_ci95_low", "diff_ci95_high"):
                     row[c.replace("_from_first", "")] = float(at[c]) if at is not None else np.nan
+                reps = t["replications"].iloc[0] if "replications" in t else None
+                row["_n"] = f" ({int(reps)} paired replications)" if reps == reps and reps is not None else ""
                 row["sentence"] = _return_sentence(name, names[0], end, end_q, row, after)
+                del row["_n"]
                 rows.append(row)
     columns = ["scenario", "ending", "last_funded_day", "kpi", "label", "quarter_before", "diff_before",
                "differs_before", "returns_in", "months_after", "stays", "diff", "diff_ci95_low", "diff_ci95_high",
@@ -154,11 +157,12 @@ def _return_sentence(name: str, first: str, end: Ending, end_q: str, row: dict, 
     if not row["returns_in"]:
         return (f"{lead} does not return to within its interval of {first} by the end of the forecast "
                 f"({after[-1]}: difference {fmt_number(row['diff'], sign=True)} "
-                f"[{fmt_number(row['diff_ci95_low'], sign=True)}, {fmt_number(row['diff_ci95_high'], sign=True)}]).")
+                f"[{fmt_number(row['diff_ci95_low'], sign=True)}, {fmt_number(row['diff_ci95_high'], sign=True)}]"
+                f"{row['_n'].replace(' (', ', ').replace(')', '')}).")
     when = ("in the quarter the money ends" if row["returns_in"] == end_q
             else f"{int(row['months_after'])} month{'s' if row['months_after'] != 1 else ''} after")
     stays = "" if row["stays"] else " (but differs again in a later quarter)"
-    return f"{lead} returns to within its interval of {first} in {row['returns_in']}, {when}{stays}."
+    return f"{lead} returns to within its interval of {first} in {row['returns_in']}, {when}{stays}{row['_n']}."
 
 
 def six_weeks_after_endings(per_rep: pd.DataFrame, configs: dict[str, dict]) -> list[str]:
