@@ -62,6 +62,13 @@ def comparison_periods(cfg: RunConfig) -> list[tuple[str, str, list]]:
     the forecast months touch (a period at either end may hold fewer months)."""
     months = periods(cfg)
     out = [(WHOLE, "horizon", months)]
+    if months[0][0].day != 1:
+        # Forecast "months" run from the 15th to the 14th, say: no financial year or quarter is
+        # made of them, so the periods are blocks of three forecast months, named by their dates.
+        for k in range(0, len(months), 3):
+            chunk = months[k:k + 3]
+            out.append((f"months {k + 1}-{k + len(chunk)} (from {chunk[0][0].isoformat()})", "block", chunk))
+        return out
     for kind, name_of in (("year", financial_year), ("quarter", quarter)):
         groups: dict[str, list] = {}
         for m in months:
@@ -164,11 +171,12 @@ def comparison_markdown(table: pd.DataFrame, title: str, findings: list[str] = (
     lines += [f"## {all_periods[0]}", ""] + by_figure(all_periods[0], list(table["kpi"].drop_duplicates()))
     years = [p for p in all_periods[1:] if kinds is not None and kinds[p] == "year"]
     quarters_ = [p for p in all_periods[1:] if kinds is None or kinds[p] != "year"]
+    quarterly = kpis.present(QUARTERLY, table["kpi"].unique())  # the run's own "seen within N" figures
     for y in years:
-        lines += [f"## Financial year {y}", ""] + by_figure(y, QUARTERLY)
+        lines += [f"## Financial year {y}", ""] + by_figure(y, quarterly)
     if quarters_:
         lines += ["## Quarter by quarter", ""]
-        for kpi in QUARTERLY:
+        for kpi in quarterly:
             rows = []
             for q in quarters_:
                 t = table[(table["period"] == q) & (table["kpi"] == kpi)].set_index("scenario")

@@ -212,9 +212,12 @@ def forecast_from_monthly(per_rep: pd.DataFrame) -> pd.DataFrame:
     table = across_replications(per_rep.drop(columns=["month"]), ["period"])
     order = {p: i for i, p in enumerate(per_rep["period"].drop_duplicates())}
     table = table.sort_values("period", key=lambda s: s.map(order)).reset_index(drop=True)
+    # A period is a calendar month ("2024-10") only when the forecast starts on the 1st; periods
+    # that run from the 15th to the 14th belong to no one financial year or quarter (left empty).
+    whole = [len(p) == 7 for p in table["period"]]
     firsts = [dt.date(int(p[:4]), int(p[5:7]), 1) for p in table["period"]]
-    table.insert(1, "financial_year", [financial_year(d) for d in firsts])
-    table.insert(2, "quarter", [quarter(d) for d in firsts])
+    table.insert(1, "financial_year", [financial_year(d) if w else "" for d, w in zip(firsts, whole)])
+    table.insert(2, "quarter", [quarter(d) if w else "" for d, w in zip(firsts, whole)])
     return table
 
 

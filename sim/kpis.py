@@ -219,6 +219,22 @@ def present(keys: tuple[str, ...], columns) -> tuple[str, ...]:
     return tuple(k for k in chosen if k in have)
 
 
+def seen_within_n(key: str) -> tuple[int, str] | None:
+    """(N, "referral" or "contact") of a "% seen within N working days" key, else None."""
+    m = _SEEN_WITHIN.fullmatch(str(key))
+    return (int(m.group(1)), m.group(2)) if m else None
+
+
+def is_monthly(key: str) -> bool:
+    """Whether ``key`` is a forecast.csv figure (for some run's ``seen_within_working_days``)."""
+    return key in MONTHLY or seen_within_n(key) is not None
+
+
+def is_headline(key: str) -> bool:
+    """Whether ``key`` is a summary.csv headline figure (for some run's ``seen_within_working_days``)."""
+    return key in HEADLINE or seen_within_n(key) is not None
+
+
 def label(key: str) -> str:
     """The figure's label for people (a ``KeyError`` for a figure the registry does not define)."""
     return REGISTRY[key].label

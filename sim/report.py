@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .config import RunConfig, horizon_end, to_plain
+from .config import RunConfig, horizon_end, parse_date, to_plain
 from . import kpis
 from .formats import fmt_number
 from .forecast import (forecast_from_monthly, precision_verdict, queue_warnings, summary_from_window,
@@ -215,7 +215,8 @@ def print_summary(summary: pd.DataFrame, cfg: RunConfig, where: Path, swept: dic
 def run_line(cfg: RunConfig) -> str:
     """One line saying what the run was."""
     warmup = "1 month's" if cfg.warmup_months == 1 else f"{cfg.warmup_months} months'"
-    months = f"{cfg.horizon_months} months" if not cfg.end_date else "the months"
+    months = (f"{cfg.horizon_months} months" if not cfg.end_date
+              else f"{(horizon_end(cfg) - parse_date('start_date', cfg.start_date)).days} days")
     return (f"caseflow: {cfg.scenario.name}, {cfg.start_date} to {horizon_end(cfg).isoformat()}, "
             f"{cfg.replications} replication(s), seed {cfg.seed}: the {cfg.service.name} service over {months} "
             f"after {warmup} warm-up")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -231,7 +232,7 @@ def highest_count(posts: Posts, max_posts: str | None) -> int:
     if max_posts is None:
         return max(posts.lowest, DEFAULT_SPAN * posts.current, posts.current + DEFAULT_MORE)
     text = max_posts.strip()
-    if not text.isdigit():
+    if not re.fullmatch(r"[0-9]+", text):
         raise InputError(f"max_posts is '{shown(max_posts)}' but must be a whole number of posts, e.g. max_posts=40")
     n = int(text)
     if n < posts.lowest:

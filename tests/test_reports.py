@@ -257,13 +257,32 @@ def test_a_figure_returns_in_the_first_quarter_whose_interval_holds_zero():
     r = returns_to_baseline(table, CONFIGS).iloc[0]
     assert r["differs_before"] and r["quarter_before"] == "2024-25 Q2"
     assert r["returns_in"] == "2025-26 Q1" and r["months_after"] == 5 and r["stays"]  # April 2025 from November 2024
-    assert "returns to within its interval of base in 2025-26 Q1, 5 months after" in r["sentence"]
+    assert "returns to within its interval of base in 2025-26 Q1, 5 months after the money ends" in r["sentence"]
 
 
 def test_a_figure_that_never_returns_is_said_not_to():
     table = _toy_comparison([(-9, -12, -6)] * 5)
     r = returns_to_baseline(table, CONFIGS).iloc[0]
     assert r["returns_in"] == "" and "does not return" in r["sentence"] and "2025-26 Q2" in r["sentence"]
+
+
+def test_a_difference_that_shows_only_after_the_money_ends_is_followed_to_its_return():
+    table = _toy_comparison([(-1, -3, 1), (-2, -4, 1), (5, 2, 8), (4, 1, 7), (1, -1, 3)])
+    r = returns_to_baseline(table, CONFIGS).iloc[0]
+    assert not r["differs_before"] and r["differs_from"] == "2024-25 Q4" and r["returns_in"] == "2025-26 Q2"
+    assert "it differs from 2024-25 Q4 and returns to within its interval of base in 2025-26 Q2" in r["sentence"]
+    quiet = returns_to_baseline(_toy_comparison([(-1, -3, 1)] * 5), CONFIGS).iloc[0]
+    assert quiet["returns_in"] == "" and quiet["differs_from"] == "" and "nor in any quarter after" in quiet["sentence"]
+
+
+def test_money_that_ends_on_a_quarter_s_last_day_ends_in_that_quarter():
+    configs = {"base": CONFIGS["base"], "temp": {"service": {"funding": [
+        {"date": "2023-11-01", "action": "add_posts", "team": "mash", "count": 8, "funding": "temporary",
+         "until": "2024-09-30"}]}}}
+    table = _toy_comparison([(-9, -12, -6), (-1, -3, 1), (0, -1, 1), (0, -1, 1), (0, -1, 1)])
+    r = returns_to_baseline(table, configs).iloc[0]
+    assert r["quarter_before"] == "2024-25 Q2" and r["returns_in"] == "2024-25 Q3"
+    assert "the first quarter after the money ends" in r["sentence"], r["sentence"]
 
 
 def test_money_the_baseline_also_has_is_not_an_ending():
@@ -436,3 +455,39 @@ def test_the_project_stands_alone():
             if needle in text:
                 found.append(f"{path.relative_to(root)}: {needle}")
     assert found == []
+
+
+def test_a_run_s_own_seen_within_days_carry_through_comparison_reports_and_explain(tmp_path, capsys):
+    main(["compare", "baseline_2022", "temporary_funding", "start_date=2024-09-01", "horizon_months=4",
+          "warmup_months=1", "replications=2", "executor=serial", "seen_within_working_days=[3]",
+          f"results_dir={tmp_path}"])
+    (folder,) = (tmp_path / "compare").iterdir()
+    md = (folder / "comparison.md").read_text()
+    assert "% children seen within 3 working days of referral" in md and "within 10 working days of referral" not in md
+    assert "within 3 working days" in (folder / "report.html").read_text()
+    main(["seen_within_working_days=[3]", "horizon_months=2", "warmup_months=1", "replications=1",
+          "executor=serial", f"results_dir={tmp_path}"])
+    (run,) = (tmp_path / "default").iterdir()
+    assert "within 3 working days of referral" in (run / "report.html").read_text()
+    capsys.readouterr()
+    main(["explain", str(run), "kpi=seen_within_3wd_of_referral_pct", "period=2023-05"])
+    assert (run / "explain" / "seen_within_3wd_of_referral_pct_2023-05.csv").is_file()
+    with pytest.raises(SystemExit) as exit_:
+        main(["explain", str(run), "kpi=seen_within_10wd_of_referral_pct", "period=2023-05"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "seen within 3 working days" in err and len(err.splitlines()) == 1
+
+
+def test_report_refuses_a_damaged_folder_and_writes_nothing(run_folder, tmp_path, capsys):
+    copy = tmp_path / "copy"
+    shutil.copytree(run_folder, copy)
+    summary = pd.read_csv(copy / "summary.csv")
+    summary.drop(columns=["kpi"]).to_csv(copy / "summary.csv", index=False)
+    before = (copy / "workbook.xlsx").read_bytes()
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", str(copy)])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "summary.csv lacks the column kpi" in err and len(err.splitlines()) == 1
+    assert (copy / "workbook.xlsx").read_bytes() == before

@@ -92,6 +92,7 @@ def main(argv: Sequence[str]) -> None:
     request = read_request(list(argv))
     run = open_run(request.folder)
     months = forecast_months(run, request)
+    check_run_has(run, request.key)
     reps = chosen_replications(run, request.replication)
     result = explain_run(run, request.key, months, reps)
     written = write_outputs(run, request, result)
@@ -160,7 +161,7 @@ def check_replication(text: str | None) -> int | None:
     """``replication=K``: a whole number 0 or more (checked against the run's later)."""
     if text is None:
         return None
-    if not text.isdigit():
+    if not re.fullmatch(r"[0-9]+", text):
         raise InputError(f"replication={shown(text)} must be a replication number, 0, 1, 2, ...")
     return int(text)
 
@@ -195,6 +196,16 @@ def open_run(folder: Path) -> RunFolder:
     if "period" not in forecast:
         raise InputError(f"The forecast.csv of {where} has no period column: it is not a table caseflow wrote")
     return RunFolder(folder, cfg, forecast, parts)
+
+
+def check_run_has(run: RunFolder, key: str) -> None:
+    """A "% seen within N working days" figure must be one the run computed (its
+    ``seen_within_working_days``)."""
+    within = kpis.seen_within_n(key)
+    if within is not None and within[0] not in run.cfg.seen_within_working_days:
+        have = ", ".join(str(n) for n in run.cfg.seen_within_working_days)
+        raise InputError(f"kpi={key} is not one of this run's figures: it counted children seen within {have} working "
+                         f"days (seen_within_working_days); ask for e.g. kpi={kpis.seen_within_key(int(have.split(',')[0]), within[1])}")
 
 
 def run_config(path: Path, where: str) -> RunConfig:
@@ -377,14 +388,14 @@ def figure_sentences(run: RunFolder, request: Request, months, result: Explained
     def reference(period: str) -> tuple[float, str, float]:
         """The forecast's value for ``period`` (forecast.csv's for a month it has, over every
         replication), where it comes from, and the tolerance it is compared within."""
-        if period != WHOLE and key in kpis.MONTHLY and not one:
+        if period != WHOLE and kpis.is_monthly(key) and not one:
             return csv_value(run, key, period), f"in forecast.csv ({key}_mean)", TOLERANCE
         if period != WHOLE:
             how = "the forecast's own figure for that replication" if one else "the forecast's own figure"
             if key not in kpis.MONTHLY:
                 how += " (window_kpis, as summary.csv computes it)"
             return theirs[period], how, 1e-9
-        how = ("window_kpis over its months, as caseflow compare's quarters" if key in kpis.HEADLINE else
+        how = ("window_kpis over its months, as caseflow compare's quarters" if kpis.is_headline(key) else
                "the sum of its months")
         return theirs[period], f"the forecast's own figure ({how})", 1e-9
 
@@ -405,7 +416,7 @@ def figure_sentences(run: RunFolder, request: Request, months, result: Explained
             value, _, tolerance = reference(label_of(m))
             ok &= agree(ours[label_of(m)], value, tolerance)
             by_month.append(f"{label_of(m)} {shown_figure(ours[label_of(m)], key)} ({shown_figure(value, key)})")
-        source = "forecast.csv's" if key in kpis.MONTHLY and not one else "the forecast's"
+        source = "forecast.csv's" if kpis.is_monthly(key) and not one else "the forecast's"
         text += f"; by month, from the list (in brackets, {source}): {', '.join(by_month)}"
     out = [f"{text}: {'they agree' if ok else 'THEY DIFFER'}."]
     if not ok:

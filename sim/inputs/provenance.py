@@ -113,6 +113,8 @@ def _shown(value: Any) -> str:
 def _set_on_command_line(path: tuple, settings: list[str]) -> bool:
     for s in settings:
         key = s.split("=", 1)[0].lstrip("+~")
+        if key in ("service", "scenario", "hydra/launcher") or key.startswith("hydra"):
+            continue  # chooses a file (its values are the file's), or how a sweep runs
         parts = tuple(int(p) if p.isdigit() else p for p in key.split("."))
         n = min(len(parts), len(path))
         if parts[:n] == path[:n]:

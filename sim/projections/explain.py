@@ -78,7 +78,26 @@ def _everyone(frame: pd.DataFrame) -> pd.Series:
 
 
 def _seen_within(key: str) -> Callable[[pd.DataFrame], pd.Series]:
-    return lambda seen: seen_within_columns(seen)[key] == 100.0
+    n, _ = kpis.seen_within_n(key)
+    return lambda seen: seen_within_columns(seen, (n,))[key] == 100.0
+
+
+def _seen_within_explanation(key: str) -> Explanation:
+    _, frm = kpis.seen_within_n(key)
+    return Explanation(key, SEEN, f"{frm}_to_seen_wd", "share", counted=_seen_within(key))
+
+
+class _Explanations(dict):
+    """The explanations by key; a "% seen within N working days" figure for any N is made on
+    demand (the run's ``seen_within_working_days``)."""
+
+    def __missing__(self, key: str) -> Explanation:
+        if kpis.seen_within_n(key) is None:
+            raise KeyError(key)
+        return _seen_within_explanation(key)
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or kpis.seen_within_n(str(key)) is not None
 
 
 def _explanations() -> dict[str, Explanation]:
@@ -89,8 +108,7 @@ def _explanations() -> dict[str, Explanation]:
         Explanation("threshold_to_seen_max", SEEN, "contact_to_seen_days", "max"),
         Explanation("seen_over_six_weeks", SEEN, "contact_to_seen_days", "count",
                     counted=lambda seen: seen["wait_days"] > SIX_WEEKS_DAYS),
-        *[Explanation(kpis.seen_within_key(n, frm), SEEN, f"{frm}_to_seen_wd", "share",
-                      counted=_seen_within(kpis.seen_within_key(n, frm)))
+        *[_seen_within_explanation(kpis.seen_within_key(n, frm))
           for n in kpis.SEEN_WITHIN_WD for frm in ("referral", "contact")],
         Explanation("mash_within_1wd_pct", MASH, "contact_to_decision_wd", "share",
                     counted=lambda mash: mash["working_days"] <= MASH_DECISION_WD),
@@ -100,7 +118,7 @@ def _explanations() -> dict[str, Explanation]:
         Explanation("assessments_within_45wd_pct", ASSESSED, "referral_to_completion_wd", "share",
                     counted=lambda asm: within_statutory_assessment(asm["working_days"])),
     ]
-    return {e.key: e for e in out}
+    return _Explanations({e.key: e for e in out})
 
 
 EXPLAINED: dict[str, Explanation] = _explanations()
@@ -267,13 +285,13 @@ def _figures(df: pd.DataFrame, cfg: RunConfig, v: LogViews, spec: Explanation, c
     monthly figure, ``window_kpis`` (summary.csv's, and caseflow compare's quarters) over the
     month or the window otherwise; a count that ``window_kpis`` does not give is the sum of
     its months, and a monthly percentile has no forecast figure over several months."""
-    per_month = monthly(df, cfg, v) if spec.key in kpis.MONTHLY else None
+    per_month = monthly(df, cfg, v) if kpis.is_monthly(spec.key) else None
 
     def forecast(over: list[Month]) -> dict[int, float]:
         if per_month is not None and len(over) == 1:
             mine = per_month[per_month["period"] == label_of(over[0])]
             return dict(zip(mine["replication"], mine[spec.key].astype(float)))
-        if spec.key in kpis.HEADLINE:  # summary.csv's figures, over any run of months
+        if kpis.is_headline(spec.key):  # summary.csv's figures, over any run of months
             table = window_kpis(df, cfg, over, v)
             return dict(zip(table["replication"], table[spec.key].astype(float)))
         if spec.kind == "count":
@@ -297,7 +315,7 @@ def _figures(df: pd.DataFrame, cfg: RunConfig, v: LogViews, spec: Explanation, c
 def forecast_over_window(key: str) -> bool:
     """Whether the forecast has its own figure for ``key`` over several months: summary.csv's
     figures (``window_kpis``), and counts, which add up over months."""
-    return key in kpis.HEADLINE or EXPLAINED[key].kind == "count"
+    return kpis.is_headline(key) or EXPLAINED[key].kind == "count"
 
 
 def timelines(df: pd.DataFrame, children: pd.DataFrame) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import yaml
 
 from .. import kpis
 from ..periods import financial_year, quarter
-from .findings import comparison_findings, run_findings, validation_findings
+from .findings import comparison_findings, run_findings, seen_within_for_people, validation_findings
 from .workbook import Sheet, unit_of, write_workbook
 
 WORKBOOK = "workbook.xlsx"
@@ -72,9 +72,55 @@ class Folder:
         return " ".join(self.manifest.get("command", [])) or "caseflow"
 
 
+REQUIRED = {
+    "forecast": ("period",),
+    "summary": ("kpi", "label", "mean", "p10", "p50", "p90"),
+    "comparison": ("period", "kpi", "label", "scenario", "mean", "p10", "p50", "p90", "diff_from_first",
+                   "diff_ci95_low", "diff_ci95_high"),
+    "validation": ("figure", "published", "sim_p10", "sim_p50", "sim_p90", "inside"),
+    "sweep": ("run", "folder"),
+}
+
+
 def read_folder(path: Path) -> Folder:
-    """Read a finished folder's tables, config and manifest."""
+    """Read a finished folder's tables, config and manifest, checked: a folder that is not
+    whole (a table without its columns, a figure the registry does not know, a file that does not
+    parse) raises ``NotAReportFolder`` before anything is written."""
     path = Path(path)
+    try:
+        f = _read_folder(path)
+    except NotAReportFolder:
+        raise
+    except (ValueError, KeyError, IndexError, OSError, yaml.YAMLError, pd.errors.ParserError) as e:
+        raise NotAReportFolder(f"{path} is not a whole caseflow folder: a file in it cannot be read "
+                               f"({type(e).__name__}: {str(e)[:120]})") from None
+    for name, table in f.tables.items():
+        missing = [c for c in REQUIRED.get(name, ()) if c not in table.columns]
+        if missing:
+            raise NotAReportFolder(f"{path}/{name}.csv lacks the column {missing[0]}: it is not a table caseflow wrote")
+    known = {"summary": "kpi", "comparison": "kpi"}
+    for name, column in known.items():
+        if name in f.tables:
+            odd = [k for k in f.tables[name][column].unique() if k not in kpis.REGISTRY]
+            if odd:
+                raise NotAReportFolder(f"{path}/{name}.csv holds the figure {str(odd[0])[:60]!r}, which caseflow does "
+                                       "not define (sim/kpis.py)")
+    if "validation" in f.tables:
+        odd = [k for k in f.tables["validation"]["figure"] if k not in kpis.published_figures()]
+        if odd:
+            raise NotAReportFolder(f"{path}/validation.csv holds the figure {str(odd[0])[:60]!r}, which caseflow "
+                                   "validate does not compare")
+    if f.kind == "comparison":
+        lacking = [k for k, v in f.scenarios.items() if not v["config"]]
+        if lacking or not f.scenarios:
+            raise NotAReportFolder(f"{path} lacks scenarios/{lacking[0] if lacking else '<label>'}/config.yaml: it is "
+                                   "not a whole comparison folder")
+    if (not f.config and f.kind != "sweep") or not isinstance(f.config, dict) or not isinstance(f.manifest, dict):
+        raise NotAReportFolder(f"{path} lacks its config.yaml or manifest.json: it is not a whole caseflow folder")
+    return f
+
+
+def _read_folder(path: Path) -> Folder:
     kind = kind_of(path)
     names = {"run": ("forecast", "summary", "assumptions"),
              "comparison": ("comparison", "comparison_replications", "returns_to_baseline"),
@@ -114,16 +160,18 @@ def what_was_run(f: Folder) -> str:
     span = f"{m.get('start_date', c.get('start_date', '?'))} to {m.get('end_date', '?')}"
     reps = m.get("replications", c.get("replications", "?"))
     seed = m.get("seed", c.get("seed", "?"))
+    w = c.get("warmup_months", "?")
+    warmup = "1 month's" if w == 1 else f"{w} months'"
     if f.kind == "comparison":
         return (f"Comparison of {', '.join(f.scenarios) or 'scenarios'}, {span}, {reps} paired replications, seed {seed}, "
-                f"after {c.get('warmup_months', '?')} months' warm-up.")
+                f"after {warmup} warm-up.")
     if f.kind == "validation":
         return f"Validation of {(c.get('service') or {}).get('name', 'the service')} against the DfE's published figures, {reps} replications, seed {seed}."
     if f.kind == "sweep":
         return f"Sweep: {f.command}"
     name = (c.get("scenario") or {}).get("name", "run")
     return (f"Forecast of scenario {name} ({(c.get('service') or {}).get('name', 'service')}), {span}, {reps} replication(s), "
-            f"seed {seed}, after {c.get('warmup_months', '?')} months' warm-up.")
+            f"seed {seed}, after {warmup} warm-up.")
 
 
 # ---------------------------------------------------------------- workbook sheets
@@ -140,9 +188,14 @@ def _summary_table(summary: pd.DataFrame) -> pd.DataFrame:
 def monthly_sheet_table(forecast: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """forecast.csv for people: one row per month, each figure's 10th/50th/90th percentiles
     grouped together, headers with the figure's label (its unit) and the statistic."""
-    firsts = [dt.date(int(p[:4]), int(p[5:7]), 1) for p in forecast["period"]]  # older folders lack the columns
-    out = {"Month": forecast["period"], "Financial year": [financial_year(d) for d in firsts],
-           "Quarter": [quarter(d) for d in firsts]}
+    if "quarter" in forecast:
+        years, quarters = forecast["financial_year"].fillna(""), forecast["quarter"].fillna("")
+    else:  # a folder written before forecast.csv named them
+        whole = [len(str(p)) == 7 for p in forecast["period"]]
+        firsts = [dt.date(int(str(p)[:4]), int(str(p)[5:7]), 1) for p in forecast["period"]]
+        years = [financial_year(d) if w else "" for d, w in zip(firsts, whole)]
+        quarters = [quarter(d) if w else "" for d, w in zip(firsts, whole)]
+    out = {"Month": forecast["period"], "Financial year": years, "Quarter": quarters}
     units = {"Month": "text", "Financial year": "text", "Quarter": "text"}
     keys = kpis.present(kpis.MONTHLY, [c[: -len("_p50")] for c in forecast.columns if c.endswith("_p50")])
     for key in keys:
@@ -388,7 +441,8 @@ def html_report(f: Folder, drawn: list):
                                            _monthly_html(f.tables["forecast"], CHARTED)]))
     elif f.kind == "comparison":
         t = _comparison_sheet(f.tables["comparison"]).drop(columns=["Median"])
-        whole = t[(t["Period"] == f.tables["comparison"]["period"].iloc[0]) & t["Key"].isin(REPORT_KPIS)]
+        whole = t[(t["Period"] == f.tables["comparison"]["period"].iloc[0])
+                  & t["Key"].isin(kpis.present(REPORT_KPIS, t["Key"].unique()))]
         blocks = [Table("The whole forecast horizon: each scenario, and its difference from the first with the 95% "
                         "confidence interval from paired replications (every figure is in workbook.xlsx)",
                         whole.drop(columns=["Period", "Period kind"]), unit_column="Unit", hide=("Key", "Unit"),
@@ -398,9 +452,10 @@ def html_report(f: Folder, drawn: list):
             blocks.append(Table("When each figure returns to the baseline after the money ends", r,
                                 formats={c: "text" for c in r.columns if c != "Months after"}
                                 | {"Months after": "integer"}))
-        q = t[(t["Period kind"] == "quarter") & t["Key"].isin(["threshold_to_seen_p90",
-                                                                 "seen_within_10wd_of_referral_pct"])]
-        blocks.append(Table("Quarter by quarter: the wait and the share seen within 10 working days",
+        seen_key = seen_within_for_people(t["Key"].unique())
+        q = t[(t["Period kind"] == "quarter") & t["Key"].isin(["threshold_to_seen_p90", seen_key])]
+        n = kpis.seen_within_n(seen_key)[0] if seen_key else 10
+        blocks.append(Table(f"Quarter by quarter: the wait and the share seen within {n} working days",
                             q.drop(columns=["Period kind"]), unit_column="Unit", hide=("Key", "Unit"),
                             formats={"Figure": "text", "Unit": "text", "Scenario": "text", "Period": "text"}))
         sections.append(Section("Tables", blocks))

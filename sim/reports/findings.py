@@ -16,12 +16,22 @@ import pandas as pd
 
 from .. import kpis
 from ..periods import months_between, quarter, quarter_span
+from ..forecast import SIX_WEEKS_DAYS  # the six weeks every table and sentence counts
 from ..formats import fmt_number
 
-SIX_WEEKS_DAYS = 42.0
 # The figures whose return to the baseline a comparison reports, for every dated end of money.
 RETURN_KPIS = ("threshold_to_seen_p90", "seen_within_10wd_of_referral_pct", "mash_within_1wd_pct",
                "waiting_for_allocation_end", "changes_per_child", "agency_share_pct", "cost")
+
+
+def seen_within_for_people(keys, frm: str = "referral") -> str | None:
+    """The "% seen within N working days of ``frm``" figure a sentence quotes from ``keys`` (a
+    table's figures): N = 10 where the run has it, else the largest N up to 10, else the smallest."""
+    ns = sorted(n for k in keys if (w := kpis.seen_within_n(k)) and w[1] == frm for n in [w[0]])
+    if not ns:
+        return None
+    n = 10 if 10 in ns else max([x for x in ns if x <= 10] or [ns[0]])
+    return kpis.seen_within_key(n, frm)
 
 
 def shown(key: str, value: float, difference: bool = False) -> str:
@@ -102,67 +112,89 @@ def _within(r) -> bool:
 def returns_to_baseline(table: pd.DataFrame, configs: dict[str, dict]) -> pd.DataFrame:
     """For every scenario after the first and every dated end of its money: when each of
     ``RETURN_KPIS`` returns to within its interval of the baseline (the paired 95% interval of
-    its difference from the first scenario holds 0), quarter by quarter.
+    its difference from the first scenario holds 0), quarter by quarter (decision 0027).
+
+    A figure that differed in the last quarter before the end returns in the first quarter after
+    it whose interval holds 0.  One that did not differ before is followed from the first quarter
+    after the end in which it does differ (``differs_from``), if any, to its return.
 
     Columns: scenario, ending, last_funded_day, kpi, label, quarter_before, diff_before,
-    differs_before, returns_in, months_after, stays, diff, diff_ci95_low, diff_ci95_high,
-    sentence."""
+    differs_before, differs_from, returns_in, months_after, stays, diff, diff_ci95_low,
+    diff_ci95_high, sentence."""
     names = list(table["scenario"].drop_duplicates())
     q = table[table.get("period_kind", pd.Series("", index=table.index)) == "quarter"]
     order = list(q["period"].drop_duplicates())
     rows = []
     for name in names[1:]:
         for end in endings(configs.get(name, {}), configs.get(names[0], {})):
-            end_q = quarter(end.first_day_after)
             before = [p for p in order if quarter_span(p)[1] <= end.first_day_after]
             after = [p for p in order if quarter_span(p)[1] > end.first_day_after]
-            for kpi in RETURN_KPIS:
+            for kpi in kpis.present(RETURN_KPIS, q["kpi"].unique()):
                 t = q[(q["scenario"] == name) & (q["kpi"] == kpi)].set_index("period")
                 if t.empty:
                     continue
-                row = {"scenario": name, "ending": end.what, "last_funded_day": end.last_day.isoformat(),
-                       "kpi": kpi, "label": kpis.label(kpi)}
-                prev = t.loc[before[-1]] if before else None
-                row["quarter_before"] = before[-1] if before else ""
-                row["diff_before"] = float(prev["diff_from_first"]) if prev is not None else np.nan
-                row["differs_before"] = bool(prev is not None and not _within(prev))
-                back = next((p for p in after if _within(t.loc[p])), None)
-                row["returns_in"] = back or ""
-                start = quarter_span(back)[0] if back else None
-                row["months_after"] = max(0, months_between(end.first_day_after, start)) if back else np.nan
-                row["stays"] = bool(back and all(_within(t.loc[p]) for p in after[after.index(back):]))
-                at = t.loc[back] if back else (t.loc[after[-1]] if after else None)
-                for c in ("diff_from_first", "diff_ci95_low", "diff_ci95_high"):
-                    row[c.replace("_from_first", "")] = float(at[c]) if at is not None else np.nan
-                reps = t["replications"].iloc[0] if "replications" in t else None
-                row["_n"] = f" ({int(reps)} paired replications)" if reps == reps and reps is not None else ""
-                row["sentence"] = _return_sentence(name, names[0], end, end_q, row, after)
-                del row["_n"]
-                rows.append(row)
+                rows.append(_return_row(name, names[0], end, kpi, t, before, after))
     columns = ["scenario", "ending", "last_funded_day", "kpi", "label", "quarter_before", "diff_before",
-               "differs_before", "returns_in", "months_after", "stays", "diff", "diff_ci95_low", "diff_ci95_high",
-               "sentence"]
+               "differs_before", "differs_from", "returns_in", "months_after", "stays", "diff", "diff_ci95_low",
+               "diff_ci95_high", "sentence"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def _return_sentence(name: str, first: str, end: Ending, end_q: str, row: dict, after: list[str]) -> str:
+def _return_row(name: str, first: str, end: Ending, kpi: str, t: pd.DataFrame, before: list[str],
+                after: list[str]) -> dict:
+    row = {"scenario": name, "ending": end.what, "last_funded_day": end.last_day.isoformat(), "kpi": kpi,
+           "label": kpis.label(kpi)}
+    prev = t.loc[before[-1]] if before else None
+    row["quarter_before"] = before[-1] if before else ""
+    row["diff_before"] = float(prev["diff_from_first"]) if prev is not None else np.nan
+    row["differs_before"] = bool(prev is not None and not _within(prev))
+    # Where the search for a return starts: at once if it differed before; else from the first
+    # quarter after the end in which it differs (an effect that shows only once the money ends).
+    start = 0 if row["differs_before"] else next((i for i, p in enumerate(after) if not _within(t.loc[p])), None)
+    row["differs_from"] = after[start] if start is not None and not row["differs_before"] else ""
+    back = None if start is None else next((p for p in after[start:] if _within(t.loc[p])), None)
+    row["returns_in"] = back or ""
+    row["months_after"] = (max(0, months_between(end.first_day_after, quarter_span(back)[0])) if back else np.nan)
+    row["stays"] = bool(back and all(_within(t.loc[p]) for p in after[after.index(back):]))
+    at = t.loc[back] if back else (t.loc[after[-1]] if after else None)
+    for c in ("diff_from_first", "diff_ci95_low", "diff_ci95_high"):
+        row[c.replace("_from_first", "")] = float(at[c]) if at is not None else np.nan
+    reps = t["replications"].iloc[0] if "replications" in t else None
+    n = f"{int(reps)} paired replications" if reps is not None and reps == reps else ""
+    row["sentence"] = _return_sentence(name, first, end, row, after, n)
+    return row
+
+
+def _signed_interval(row: dict) -> str:
+    return (f"{fmt_number(row['diff'], sign=True)} [{fmt_number(row['diff_ci95_low'], sign=True)}, "
+            f"{fmt_number(row['diff_ci95_high'], sign=True)}]")
+
+
+def _return_sentence(name: str, first: str, end: Ending, row: dict, after: list[str], n: str) -> str:
     label = row["label"][0].lower() + row["label"][1:]
     if not after:
         return f"Under {name}, {end.sentence_part()}, after the forecast's last quarter."
     lead = f"Under {name}, {end.sentence_part()}: {label}"
+    reps = f" ({n})" if n else ""
     if not row["differs_before"] and row["quarter_before"]:
-        tail = (f" was no different from {first} in {row['quarter_before']}, the last quarter before (difference "
-                f"{fmt_number(row['diff_before'], sign=True)}), so there is nothing to return from")
-        return lead + tail + "."
+        lead += (f" was no different from {first} in {row['quarter_before']}, the last quarter before (difference "
+                 f"{fmt_number(row['diff_before'], sign=True)})")
+        if not row["differs_from"]:
+            return f"{lead}, nor in any quarter after{reps}."
+        lead += f"; it differs from {row['differs_from']}"
     if not row["returns_in"]:
-        return (f"{lead} does not return to within its interval of {first} by the end of the forecast "
-                f"({after[-1]}: difference {fmt_number(row['diff'], sign=True)} "
-                f"[{fmt_number(row['diff_ci95_low'], sign=True)}, {fmt_number(row['diff_ci95_high'], sign=True)}]"
-                f"{row['_n'].replace(' (', ', ').replace(')', '')}).")
-    when = ("in the quarter the money ends" if row["returns_in"] == end_q
-            else f"{int(row['months_after'])} month{'s' if row['months_after'] != 1 else ''} after")
+        return (f"{lead} and does not return to within its interval of {first} by the end of the forecast "
+                f"({after[-1]}: difference {_signed_interval(row)}{', ' + n if n else ''}).")
+    if row["returns_in"] == quarter(end.last_day):
+        when = "in the quarter the money ends"
+    elif row["months_after"] == 0:
+        when = "the first quarter after the money ends"
+    else:
+        m = int(row["months_after"])
+        when = f"{m} month{'s' if m != 1 else ''} after the money ends"
     stays = "" if row["stays"] else " (but differs again in a later quarter)"
-    return f"{lead} returns to within its interval of {first} in {row['returns_in']}, {when}{stays}{row['_n']}."
+    verb = "and returns" if row["differs_from"] else "returns"
+    return f"{lead} {verb} to within its interval of {first} in {row['returns_in']}, {when}{stays}{reps}."
 
 
 def six_weeks_after_endings(per_rep: pd.DataFrame, configs: dict[str, dict]) -> list[str]:
@@ -188,7 +220,7 @@ def six_weeks_after_endings(per_rep: pd.DataFrame, configs: dict[str, dict]) -> 
                     break
             if above:
                 months = max(0, months_between(end.first_day_after, quarter_span(above[0])[0]))
-                when = ("in the quarter the money ends" if above[0] == quarter(end.first_day_after)
+                when = ("in the quarter the money ends" if above[0] == quarter(end.last_day)
                         else f"{months} month{'s' if months != 1 else ''} after {end.what} ends on "
                              f"{long_date(end.last_day)}")
                 out.append(f"Under {name} the 90th-percentile wait from contact to seen is above six weeks in "
@@ -210,14 +242,17 @@ def comparison_findings(table: pd.DataFrame, per_rep: pd.DataFrame, configs: dic
     out = []
     for name in names[1:]:
         parts = []
-        for kpi in ("threshold_to_seen_p90", "seen_within_10wd_of_referral_pct", "cost"):
+        for kpi in ("threshold_to_seen_p90", seen_within_for_people(whole["kpi"].unique()), "cost"):
             r = whole[(whole["scenario"] == name) & (whole["kpi"] == kpi)]
             if r.empty:
                 continue
             r = r.iloc[0]
             sign = "more" if r["diff_from_first"] > 0 else "less"
             size = shown(kpi, abs(r["diff_from_first"]), difference=True)
-            clear = "" if not _within(r) else " (not distinguishable from zero)"
+            if r.get("replications", 2) < 2:
+                clear = " (one replication: no interval, so no telling whether it is more than chance)"
+            else:
+                clear = "" if not _within(r) else " (not distinguishable from zero)"
             parts.append(f"{kpis.label(kpi)[0].lower() + kpis.label(kpi)[1:]} {size} {sign}{clear}"
                          if r["diff_from_first"] != 0 else f"{kpis.label(kpi)[0].lower() + kpis.label(kpi)[1:]} the same")
         if parts:
@@ -249,12 +284,18 @@ def run_findings(summary: pd.DataFrame, forecast: pd.DataFrame, config: dict) ->
     out = [f"{span}, half of the children seen were seen within {shown('threshold_to_seen_median', mean('threshold_to_seen_median'))} "
            f"of contact and 90% within {shown('threshold_to_seen_p90', mean('threshold_to_seen_p90'))}"
            f"{spread('threshold_to_seen_p90')}."]
-    out.append(f"{fmt_number(mean('seen_within_10wd_of_referral_pct'))}% of children were seen within 10 working days "
-               f"of referral, and {fmt_number(mean('seen_within_10wd_of_contact_pct'))}% within 10 working days of contact.")
+    referral, contact = (seen_within_for_people(s.index, frm) for frm in ("referral", "contact"))
+    if referral and contact:
+        n = kpis.seen_within_n(referral)[0]
+        days = f"{n} working day{'s' if n != 1 else ''}"
+        out.append(f"{fmt_number(mean(referral))}% of children were seen within {days} of referral, and "
+                   f"{fmt_number(mean(contact))}% within {days} of contact.")
     months = len(forecast)
     over = mean("seen_over_six_weeks")
-    out.append(f"{fmt_number(over)} children were seen more than six weeks after contact over the {months} months "
-               f"(about {fmt_number(over * 12 / months)} a year).")
+    years = _horizon_days(config) / 365.25
+    span_words = f"the {months} months" if not config.get("end_date") else f"the forecast ({_horizon_days(config)} days)"
+    out.append(f"{fmt_number(over)} children were seen more than six weeks after contact over {span_words} "
+               f"(about {fmt_number(over / years)} a year).")
     if "threshold_to_seen_p90_p50" in forecast:
         above = forecast.loc[forecast["threshold_to_seen_p90_p50"] > SIX_WEEKS_DAYS, "period"].tolist()
         if above:
@@ -273,6 +314,16 @@ def run_findings(summary: pd.DataFrame, forecast: pd.DataFrame, config: dict) ->
     return out
 
 
+def _horizon_days(config: dict) -> int:
+    """Days from ``start_date`` to the horizon end (``end_date``, or ``horizon_months`` on)."""
+    from ..config import add_months
+
+    start = dt.date.fromisoformat(str(config.get("start_date")))
+    end = (dt.date.fromisoformat(str(config["end_date"])) if config.get("end_date")
+           else add_months(start, int(config.get("horizon_months", 12))))
+    return (end - start).days
+
+
 def validation_findings(validation: pd.DataFrame) -> list[str]:
     """A validation's headline sentences from validation.csv."""
     n = len(validation)
@@ -280,10 +331,16 @@ def validation_findings(validation: pd.DataFrame) -> list[str]:
     year = validation["year"].iloc[0] if "year" in validation and n else ""
     out = [f"{int(inside.sum())} of {n} published figures for {year} lie inside the simulated 10th–90th percentile "
            "range."]
+    figures = kpis.published_figures()
     for r in validation[~inside].itertuples():
-        label = getattr(r, "label", r.figure)
-        out.append(f"Outside: {label}: published {fmt_number(float(r.published))}, simulated "
-                   f"{fmt_number(float(r.sim_p10))} to {fmt_number(float(r.sim_p90))} (median {fmt_number(float(r.sim_p50))}).")
+        fig = figures.get(r.figure)
+        label = fig.label if fig else getattr(r, "label", r.figure)
+        pct = "%" if fig is not None and fig.percent else ""
+
+        def v(x) -> str:
+            return f"{fmt_number(float(x))}{pct}"
+        out.append(f"Outside: {label}: published {v(r.published)}, simulated {v(r.sim_p10)} to {v(r.sim_p90)} "
+                   f"(median {v(r.sim_p50)}).")
     if "in_sample" in validation:
         fitted = validation["in_sample"].astype(str).str.lower().isin(["true", "1", "1.0"])
         out.append(f"{int(fitted.sum())} of the {n} figures were calibration inputs (in sample): agreement on those is a "
