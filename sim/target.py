@@ -81,11 +81,10 @@ def _number(x: float) -> str:
 
 def headline_keys(cfg: RunConfig | None = None) -> tuple[str, ...]:
     """The figures of the run's summary.csv a target may name: ``kpis.HEADLINE``, with the run's own
-    "% seen within N working days" figures where the registry makes N a setting
-    (``seen_within_working_days``)."""
-    ns = getattr(cfg, "seen_within_working_days", None)
-    swap = getattr(kpis, "with_seen_within", None)
-    return kpis.HEADLINE if ns is None or swap is None else tuple(swap(kpis.HEADLINE, tuple(ns)))
+    "% seen within N working days" figures (``seen_within_working_days``)."""
+    if cfg is None:
+        return kpis.HEADLINE
+    return kpis.with_seen_within(kpis.HEADLINE, tuple(cfg.seen_within_working_days))
 
 
 def read_target(kpi: str | None, at_least: str | None, at_most: str | None,
