@@ -23,9 +23,11 @@ USAGE = """usage: caseflow compare SCENARIO SCENARIO [SCENARIO ...] [key=value .
 
 Runs each scenario with the same seed and replications (common random numbers: replication k
 of every scenario sees the same demand) and writes <results_dir>/compare/<timestamp>/ with
-comparison.csv and comparison.md: per KPI, over the whole horizon and by quarter, each
-scenario's mean and 10th/50th/90th percentiles, and its difference from the first scenario
-with a 95% confidence interval from the paired replications.  Scenarios must cover the same
+comparison.csv and comparison.md: per KPI, over the whole horizon, each financial year and
+each quarter (2024-25 Q3), each scenario's mean and 10th/50th/90th percentiles, and its
+difference from the first scenario with a 95% confidence interval from the paired
+replications; returns_to_baseline.csv: when each figure returns to the first scenario's
+after a scenario's money ends; and a workbook, charts and report.html (report=false: none).  Scenarios must cover the same
 months after the same warm-up: set start_date=, horizon_months= and warmup_months= if their
 files differ.
 
