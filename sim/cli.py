@@ -21,7 +21,7 @@ from typing import Sequence
 from . import signals
 
 # caseflow <command> ...: each in its own module, sim/commands/<command>.py, with main(argv).
-COMMANDS = ("compare", "validate", "explain", "target", "report")
+COMMANDS = ("compare", "validate", "explain", "target", "report", "calibrate")
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
 
