@@ -232,6 +232,18 @@ def _hydra_compose(config_values: dict, service: dict, scenario_name: str, scena
         GlobalHydra.instance().clear()
 
 
+def with_service(service: dict) -> RunConfig:
+    """The default run settings with ``service`` (a plain dict, as a service file holds it),
+    typed by the schema and validated (``InputError`` or ``ConfigError`` if it is refused)."""
+    from omegaconf import OmegaConf
+
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(RunConfig), {"service": service})
+    except Exception as e:  # noqa: BLE001 - OmegaConf's errors become one sentence
+        raise InputError(explain(e)) from None
+    return to_run_config(merged)
+
+
 def to_run_config(cfg) -> RunConfig:
     """Plain dataclasses from a composed OmegaConf config (typed by the schema), validated."""
     from omegaconf import OmegaConf
