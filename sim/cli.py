@@ -3,7 +3,8 @@
 ``caseflow [key=value ...]`` runs a forecast (``sim.commands.run``); ``caseflow <command> ...``
 runs ``sim.commands.<command>``: ``compare`` (scenarios side by side), ``validate`` (the service
 against the DfE's published figures), ``explain`` (the children behind a figure), ``target``
-(posts needed for a target) and ``report`` (a finished folder's reports); ``--help`` and
+(posts needed for a target), ``report`` (a finished folder's reports) and ``calibrate`` (a
+council's service file from the DfE's tables); ``--help`` and
 ``--version`` answer at once.
 Whatever happens, the command ends one of four ways: success (status 0); bad input (status
 2, one sentence, nothing written); stopped by a signal (one line saying what was kept,

@@ -16,6 +16,7 @@ usage:
   caseflow explain FOLDER kpi=KEY period=P  the children behind a figure of a finished run (caseflow explain --help)
   caseflow target team=T kind=K kpi=KEY at_least=X|at_most=X [key=value ...]   posts needed for a target
   caseflow report FOLDER                   rebuild a finished folder's workbook, charts and HTML report
+  caseflow calibrate la=CODE|NAME year=Y   a service file for any English council from the DfE's tables
   caseflow --cfg job [key=value ...]       print the configuration a run would use, run nothing
   caseflow --version
 
