@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pandas
 import pytest
 import yaml
 
@@ -21,7 +22,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def configs(tmp_path, monkeypatch) -> Path:
-    shutil.copytree(REPO / "configs", tmp_path / "configs")
+    # Without any service a calibration wrote into the checkout (they are not part of it: .gitignore).
+    shutil.copytree(REPO / "configs", tmp_path / "configs", ignore=shutil.ignore_patterns("la_*.yaml"))
     monkeypatch.chdir(tmp_path)
     return tmp_path / "configs" / "service"
 
@@ -162,3 +164,25 @@ def test_out_names_the_file(configs):
     s, _ = _service(configs, "derby_2024")
     assert s["name"] == "derby_2024" and s["la_code"] == 831
     compose_job(["service=derby_2024"])
+
+
+def test_validate_la_calibrates_the_council_on_first_use_and_checks_it(configs, capsys):
+    """``caseflow validate la=<name> year=Y`` validates the council's calibrated service: the file is
+    written once, and the table is that council's."""
+    caseflow(["validate", "year=2024", "la=rutland", "replications=2", "executor=serial", "report=false",
+          f"results_dir={configs.parent.parent / 'results'}"])
+    written = configs / "la_857_2024.yaml"
+    assert written.is_file() and "calibrated Rutland (857)" in capsys.readouterr().err
+    (out,) = (configs.parent.parent / "results" / "validate").iterdir()
+    table = pandas.read_csv(out / "validation.csv")
+    assert (table["la_code"] == 857).all() and (table["year"] == 2024).all()
+    edited = written.read_text() + "# edited by hand\n"
+    written.write_text(edited)
+    caseflow(["validate", "year=2024", "la=857", "replications=1", "executor=serial", "report=false",
+          f"results_dir={configs.parent.parent / 'results'}"])
+    assert written.read_text() == edited  # reused as it stands, never recalibrated over an edit
+    for argv, words in ((["validate", "year=2024", "la=all"], "not built yet"),
+                        (["validate", "year=2024", "la=892", "service=nottingham"], "remove service=")):
+        with pytest.raises(SystemExit) as exit_:
+            caseflow(argv)
+        assert exit_.value.code == 2 and words in capsys.readouterr().err

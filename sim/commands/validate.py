@@ -31,7 +31,7 @@ from ..report import manifest, report_outputs, write_reports
 from ..runner import gather, run_to_folder
 from .run_folder import progress_bars, say_resuming, working_in
 
-USAGE = """usage: caseflow validate year=Y [scenario=NAME] [replications=20] [key=value ...]
+USAGE = """usage: caseflow validate year=Y [la=CODE|NAME] [scenario=NAME] [replications=20] [key=value ...]
 
 Runs the service from 1 April Y-1 to 1 October Y (after at least 12 months' warm-up) and
 compares every figure the DfE published for the council (service.la_code) for year Y with the
@@ -40,7 +40,11 @@ to 31 March Y (stocks at the end of 31 March Y), workforce figures from the cens
 30 September Y.  Writes <results_dir>/validate/<timestamp>/ with validation.csv and
 validation.md (docs/validation.md).
 
-example: caseflow validate year=2022 scenario=baseline_2022 replications=20"""
+la= validates that council's service as caseflow calibrate makes it from the DfE tables
+(configs/service/la_<code>_<year>.yaml: written on first use, then reused as it stands).
+
+example: caseflow validate year=2022 scenario=baseline_2022 replications=20
+         caseflow validate year=2024 la=Rutland replications=20"""
 
 DEFAULT_REPLICATIONS = 20
 MIN_WARMUP_MONTHS = 12   # re-referrals look back 12 months
@@ -92,6 +96,7 @@ def _read_arguments(argv: list[str]) -> tuple[int, list[str]]:
         raise InputError(f"year={year} is not in the DfE tables caseflow holds, which cover the years to 31 March "
                          f"{held[0]} to {held[-1]}")
     overrides = [a for a in argv if a not in years]
+    overrides = _council_service(overrides, year)
     for o in overrides:
         setting = parse_setting(o)
         if setting.is_sweep or setting.kind in ("launcher", "n_jobs"):
@@ -101,6 +106,35 @@ def _read_arguments(argv: list[str]) -> tuple[int, list[str]]:
             raise InputError(f"Config key '{setting.key}' is set by year= in caseflow validate (1 April Y-1 to "
                              f"1 October Y): remove {setting.key}=...")
     return year, overrides
+
+
+def _council_service(overrides: list[str], year: int) -> list[str]:
+    """``la=<code or name>``: validate that council's calibrated service for the year
+    (``caseflow calibrate``'s file ``la_<code>_<year>``, written on first use and then reused)."""
+    las = [o for o in overrides if o.split("=", 1)[0] == "la"]
+    if not las:
+        return overrides
+    if len(las) > 1:
+        raise InputError("caseflow validate takes one la=: run it once for each council")
+    la = las[0].split("=", 1)[1].strip()
+    rest = [o for o in overrides if o not in las]
+    if any(o.split("=", 1)[0].lstrip("+~") == "service" for o in rest):
+        raise InputError("la= chooses the council's calibrated service: remove service=... (or la=)")
+    if la.lower() == "all":
+        raise InputError("la=all (every council at once) is not built yet: give one council, e.g. la=892 or "
+                         "la=Nottingham")
+    from .. import calibrate as cal
+    from ..inputs.folders import config_dir
+    from .calibrate import check_composes, write_service
+
+    name = f"la_{cal.council(la).code}_{year}"
+    path = config_dir() / "service" / f"{name}.yaml"
+    if not path.is_file():  # calibrated on first use; an existing file (perhaps edited) is kept
+        result = cal.calibrate(la, year)
+        check_composes(name, write_service(name, cal.service_yaml(result)))
+        print(f"caseflow: calibrated {result.council.name} ({result.council.code}) for {year}: "
+              f"{path.parent.name}/{path.name}", file=sys.stderr)
+    return [*rest, f"service={name}"]
 
 
 def published_years() -> list[int]:
