@@ -15,6 +15,7 @@ from typing import List, Optional
 
 PRIORITIES = ("red", "amber", "green")
 TEAMS = ("mash", "assessment", "long_term")
+TEAM_LABELS = {"mash": "MASH", "assessment": "assessment", "long_term": "long-term"}  # for people (reports)
 WORKER_KINDS = ("permanent", "agency", "asye")
 FUNDING_TYPES = ("permanent", "temporary", "agency")
 EXECUTORS = ("serial", "processes", "dask")

@@ -128,11 +128,12 @@ def sweep_label(swept: dict[str, str] | None) -> str | None:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text)[:120].strip("-_.") or None
 
 
-def run_sweep(jobs: list[Composed], n_jobs: int, command: list[str], lengths: list[int] | None = None) -> None:
-    """Every run of a sweep, ``n_jobs`` at a time; identical runs once; then the combined table."""
+def run_sweep(jobs: list[Composed], n_jobs: int, command: list[str], lengths: list[int]) -> None:
+    """Every run of a sweep, ``n_jobs`` at a time; identical runs once; then the combined table.
+    ``lengths``: how many values each setting takes (a setting with more than one is swept)."""
     started = dt.datetime.now(dt.timezone.utc)
     groups, same = plan(jobs)
-    swept = swept_settings(jobs, lengths or [len(jobs)] * len(jobs[0].settings))
+    swept = swept_settings(jobs, lengths)
     done: dict[int, Path] = {}
     parallel = min(n_jobs, len(groups))
     if parallel > 1:

@@ -32,7 +32,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from .. import kpis, periods
-from ..config import FUNDING_ACTIONS, add_months
+from ..config import FUNDING_ACTIONS, TEAM_LABELS, add_months
 from ..forecast import MASH_DECISION_WD, SIX_WEEKS_DAYS
 from ..inputs import InputError
 
@@ -75,7 +75,6 @@ _LEFT, _RIGHT, _BOTTOM = 0.105, 0.975, 0.15
 _SVG_SALT = "caseflow-charts"   # svg.hashsalt: the same ids in the SVG on every run
 
 _MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_TEAM_NAMES = {"mash": "MASH", "assessment": "assessment", "long_term": "long-term"}
 
 
 @dataclass(frozen=True)
@@ -239,7 +238,7 @@ def _changes(i: int, action: Mapping) -> list[_Change]:
 
 
 def _team_name(team: str | None) -> str:
-    return _TEAM_NAMES.get(team, str(team).replace("_", " ")) if team else "unnamed team"
+    return TEAM_LABELS.get(team, str(team).replace("_", " ")) if team else "unnamed team"
 
 
 def _and(words: list[str]) -> str:

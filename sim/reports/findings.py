@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import kpis
+from ..config import TEAM_LABELS
 from ..periods import months_between, quarter, quarter_span
 from ..forecast import SIX_WEEKS_DAYS  # the six weeks every table and sentence counts
 from ..formats import fmt_number
@@ -78,7 +79,7 @@ def endings(config: dict, baseline: dict | None = None) -> list[Ending]:
     for a in actions:
         if _action_key(a) in same:
             continue
-        team = TEAM_NAMES.get(a.get("team"), "every team's")
+        team = TEAM_LABELS.get(a.get("team"), "every team's")
         if a.get("action") == "add_posts" and a.get("until"):
             last = dt.date.fromisoformat(a["until"])
             what = f"{a.get('count')} {a.get('funding', 'temporary')} {team} posts"
@@ -94,9 +95,6 @@ def endings(config: dict, baseline: dict | None = None) -> list[Ending]:
     # Money that ends the same day ends once: one sentence, not one per action.
     return [Ending("the money for " + _and(whats), last, last + dt.timedelta(days=1))
             for last, whats in sorted(by_day.items())]
-
-
-TEAM_NAMES = {"mash": "MASH", "assessment": "assessment", "long_term": "long-term"}
 
 
 def _and(items: list[str]) -> str:
