@@ -40,8 +40,10 @@ to 31 March Y (stocks at the end of 31 March Y), workforce figures from the cens
 30 September Y.  Writes <results_dir>/validate/<timestamp>/ with validation.csv and
 validation.md (docs/validation.md).
 
-la= validates that council's service as caseflow calibrate makes it from the DfE tables
-(configs/service/la_<code>_<year>.yaml: written on first use, then reused as it stands).
+la= validates that council's service as caseflow calibrate makes it from the DfE tables for
+year Y: the preset service=la/<code>/<Y>, built on first use and cached.  To validate a
+calibrated file you have edited, give service=<its name> instead.  la=all validates every
+council (docs/validation.md, "Every council").
 
 example: caseflow validate year=2022 scenario=baseline_2022 replications=20
          caseflow validate year=2024 la=Rutland replications=20"""
@@ -62,7 +64,11 @@ def main(argv: Sequence[str]) -> None:
     if any(a in ("-h", "--help") for a in argv):
         print(USAGE)
         return
-    year, overrides = _read_arguments(list(argv))
+    year, overrides, many = _read_arguments(list(argv))
+    if many is not None:  # la=all, or a list of councils: sim.commands.validate_all
+        from .validate_all import main as validate_councils
+
+        return validate_councils(year, many, overrides, argv)
     job, notes = compose_validation(year, overrides)
     cfg = job.cfg
     la_code, council = council_of(cfg)
@@ -75,7 +81,7 @@ def main(argv: Sequence[str]) -> None:
 # ---------------------------------------------------------------- input
 
 
-def _read_arguments(argv: list[str]) -> tuple[int, list[str]]:
+def _read_arguments(argv: list[str]) -> tuple[int, list[str], str | None]:
     unknown = [a for a in argv if a.startswith("-")]
     if unknown:
         raise InputError(f"The option {shown(unknown[0])} is not supported by caseflow validate: give year=Y, then "
@@ -96,7 +102,7 @@ def _read_arguments(argv: list[str]) -> tuple[int, list[str]]:
         raise InputError(f"year={year} is not in the DfE tables caseflow holds, which cover the years to 31 March "
                          f"{held[0]} to {held[-1]}")
     overrides = [a for a in argv if a not in years]
-    overrides = _council_service(overrides, year)
+    overrides, many = _council_service(overrides, year)
     for o in overrides:
         setting = parse_setting(o)
         if setting.is_sweep or setting.kind in ("launcher", "n_jobs"):
@@ -105,36 +111,27 @@ def _read_arguments(argv: list[str]) -> tuple[int, list[str]]:
         if setting.key in IMPOSED:
             raise InputError(f"Config key '{setting.key}' is set by year= in caseflow validate (1 April Y-1 to "
                              f"1 October Y): remove {setting.key}=...")
-    return year, overrides
+    return year, overrides, many
 
 
-def _council_service(overrides: list[str], year: int) -> list[str]:
-    """``la=<code or name>``: validate that council's calibrated service for the year
-    (``caseflow calibrate``'s file ``la_<code>_<year>``, written on first use and then reused)."""
+def _council_service(overrides: list[str], year: int) -> tuple[list[str], str | None]:
+    """``la=<code or name>``: validate that council's calibrated service for the year, its preset
+    ``service=la/<code>/<year>`` (``sim.inputs.presets``: made from the DfE tables, cached)."""
     las = [o for o in overrides if o.split("=", 1)[0] == "la"]
     if not las:
-        return overrides
+        return overrides, None
     if len(las) > 1:
         raise InputError("caseflow validate takes one la=: run it once for each council")
     la = las[0].split("=", 1)[1].strip()
     rest = [o for o in overrides if o not in las]
     if any(o.split("=", 1)[0].lstrip("+~") == "service" for o in rest):
         raise InputError("la= chooses the council's calibrated service: remove service=... (or la=)")
-    if la.lower() == "all":
-        raise InputError("la=all (every council at once) is not built yet: give one council, e.g. la=892 or "
-                         "la=Nottingham")
-    from .. import calibrate as cal
-    from ..inputs.folders import config_dir
-    from .calibrate import check_composes, write_service
+    if la.lower() == "all" or "," in la:   # every council, or several: one national table
+        return rest, la
+    from ..inputs.presets import PREFIX, parse
 
-    name = f"la_{cal.council(la).code}_{year}"
-    path = config_dir() / "service" / f"{name}.yaml"
-    if not path.is_file():  # calibrated on first use; an existing file (perhaps edited) is kept
-        result = cal.calibrate(la, year)
-        check_composes(name, write_service(name, cal.service_yaml(result)))
-        print(f"caseflow: calibrated {result.council.name} ({result.council.code}) for {year}: "
-              f"{path.parent.name}/{path.name}", file=sys.stderr)
-    return [*rest, f"service={name}"]
+    code, _ = parse(f"{PREFIX}{la}", "la")
+    return [*rest, f"service={PREFIX}{code}/{year}"], None
 
 
 def published_years() -> list[int]:

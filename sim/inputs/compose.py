@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .errors import InputError
+from .presets import is_preset
 from .folders import check_name, config_dir, scenario_path, service_path, shown_path
 from .overrides import Setting, parse_setting
 from .schema import KeyPath, check_tree, dotted
@@ -112,7 +113,8 @@ def _config_file() -> tuple[Source, dict[str, str], dict[str, Any]]:
         if not (isinstance(entry, dict) and len(entry) == 1 and next(iter(entry)) in choices):
             raise InputError(f"{where(('defaults', i))}the defaults list must be {_DEFAULTS_RULE}")
         (group, name), = entry.items()
-        choices[group] = check_name(name, f"defaults.{i}.{group}")
+        choices[group] = (name if group == "service" and is_preset(name)
+                          else check_name(name, f"defaults.{i}.{group}"))
     values = {k: v for k, v in data.items() if k != "defaults"}
     _check_run_place(values, where, scenario=False)
     check_tree(values, RunConfig, (), where)

@@ -107,6 +107,12 @@ def scenario_path(name: object) -> Path:
 
 
 def service_path(name: object) -> Path:
+    """The file of service ``name``: one in configs/service/, or a council's cached preset
+    (``la/<council>[/<year>]``, ``sim.inputs.presets``)."""
+    from .presets import is_preset, preset_path
+
+    if is_preset(name):
+        return preset_path(str(name))
     return _find("service", "service", name, service_files(), service_dirs())
 
 

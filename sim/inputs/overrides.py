@@ -24,6 +24,8 @@ from hydra.core.override_parser.types import ChoiceSweep, Glob, IntervalSweep, O
 
 from .errors import InputError, shown
 from .folders import check_name
+from .presets import is_preset
+from .presets import parse as preset_parse
 from .schema import check_tree, type_at
 
 GROUPS = ("scenario", "service")
@@ -102,7 +104,10 @@ def parse_setting(text: str) -> Setting:
         if isinstance(o.value(), (IntervalSweep, RangeSweep)):
             raise InputError(f"Config key '{key}' takes names ({key}=a,b or {key}='glob(*)' with -m), not a range")
         for v in values_of(o):
-            check_name(v, key)
+            if key == "service" and is_preset(v):
+                preset_parse(str(v), key)   # a council's preset: la/<council>[/<year>]
+            else:
+                check_name(v, key)
         return Setting("group", key, applied, text, o)
     path = tuple(key.split("."))
     t = type_at(path)
