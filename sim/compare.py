@@ -11,11 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import kpis
 from .config import RunConfig
-from .forecast import log_views, periods, spread, window_kpis
+from .forecast import log_views, periods, spread, t_quantile, window_kpis
 from .periods import financial_year, quarter
 from .formats import fmt_number, fmt_signed
 
@@ -36,7 +35,7 @@ def paired_difference(x: np.ndarray, base: np.ndarray, level: float = 0.95) -> D
     m = float(d.mean())
     if len(d) < 2 or d.std(ddof=1) == 0:
         return Difference(m, m, m)
-    half = stats.t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    half = t_quantile(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
     return Difference(m, m - half, m + half)
 
 
@@ -49,6 +48,8 @@ def unpaired_difference(x: np.ndarray, base: np.ndarray, level: float = 0.95) ->
     if vx + vb == 0:
         return Difference(m, m, m)
     dof = (vx + vb) ** 2 / (vx ** 2 / (len(x) - 1) + vb ** 2 / (len(base) - 1))
+    from scipy import stats  # Welch's degrees of freedom are not whole: not worth caching
+
     half = stats.t.ppf(0.5 + level / 2, dof) * np.sqrt(vx + vb)
     return Difference(m, m - half, m + half)
 

@@ -6,11 +6,11 @@ arranges them into months and summarises across replications.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import kpis
 from .periods import financial_year, quarter
@@ -192,12 +192,29 @@ def across_replications(per_rep: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@functools.lru_cache(maxsize=None)
+def t_quantile(q: float, dof: int) -> float:
+    """Student's t quantile ``q`` with ``dof`` degrees of freedom (``scipy.stats.t.ppf``, imported
+    when first needed: scipy.stats takes longer to import than the rest of a run's start-up)."""
+    from scipy import stats
+
+    return stats.t.ppf(q, dof)
+
+
+@functools.lru_cache(maxsize=None)
+def normal_quantile(q: float) -> float:
+    """The standard normal quantile ``q`` (``scipy.stats.norm.ppf``, imported when first needed)."""
+    from scipy import stats
+
+    return stats.norm.ppf(q)
+
+
 def spread(x: np.ndarray) -> dict[str, float]:
     """Summary of one figure across replications (NaNs, e.g. months with nobody seen, ignored)."""
     x = x[~np.isnan(x)]
     if len(x) == 0:
         return dict.fromkeys(STATS, np.nan)
-    half = (stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else np.nan
+    half = (t_quantile(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else np.nan
     p10, p50, p90 = np.percentile(x, [10, 50, 90])
     return {"mean": float(x.mean()), "p10": float(p10), "p50": float(p50), "p90": float(p90), "ci95": float(half)}
 
@@ -493,12 +510,12 @@ def replications_needed(n: int, sd: float, mean: float, target: float = PRECISIO
     goal = target * abs(mean)
     if goal == 0:
         raise ValueError("no relative precision is possible around a mean of 0")
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = normal_quantile(0.5 + level / 2)
     k = max(2, int(np.ceil((z * sd / goal) ** 2)))  # normal approximation: a lower bound
-    while stats.t.ppf(0.5 + level / 2, k - 1) * sd / np.sqrt(k) > goal:
+    while t_quantile(0.5 + level / 2, k - 1) * sd / np.sqrt(k) > goal:
         k = max(k + 1, int(k * 1.01))
     # Step back to the smallest k that meets the goal (k*1.01 may have overshot).
-    while k > 2 and stats.t.ppf(0.5 + level / 2, k - 2) * sd / np.sqrt(k - 1) <= goal:
+    while k > 2 and t_quantile(0.5 + level / 2, k - 2) * sd / np.sqrt(k - 1) <= goal:
         k -= 1
     return k
 
@@ -518,7 +535,7 @@ def precision(x: np.ndarray) -> dict[str, float]:
         return {"ci95_rel_pct": 0.0, "enough": 1.0, "replications_needed": float(n)}
     if mean == 0:
         return out
-    half = stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n)
+    half = t_quantile(0.975, n - 1) * sd / np.sqrt(n)
     needed = replications_needed(n, sd, mean)
     return {"ci95_rel_pct": 100.0 * half / abs(mean), "enough": float(half <= PRECISION_TARGET * abs(mean)),
             "replications_needed": float(needed)}

@@ -65,7 +65,6 @@ class ReplicationKPIs:
 def project(cfg: RunConfig, df: pd.DataFrame, what: str) -> dict[str, pd.DataFrame]:
     """The KPI frames a forecast (``monthly``, ``horizon``), a comparison (``periods``) or a validation
     (``published``: the DfE figures of the reporting year, ``sim.projections.published``) needs."""
-    from .compare import scenario_kpis
     from .forecast import log_views, monthly, warmup_series, window_kpis
 
     if what not in WHAT:
@@ -79,6 +78,8 @@ def project(cfg: RunConfig, df: pd.DataFrame, what: str) -> dict[str, pd.DataFra
         views = log_views(df, cfg)
         return {"monthly": monthly(df, cfg, views), "horizon": window_kpis(df, cfg, views=views),
                 "warmup": warmup_series(df, cfg, views)}
+    from .compare import scenario_kpis
+
     views = log_views(df, cfg)  # compare: the periods' figures and each scenario's monthly table
     return {"periods": scenario_kpis(df, cfg, views), "monthly": monthly(df, cfg, views)}
 

@@ -7,14 +7,15 @@ service; it depends on the length of the run.  The test looks at the second half
 forecast, after the start-up transient (a run without warm-up starts with empty queues), and
 calls the queue unstable when its level there rises both clearly and substantially.
 
-Pure functions of arrays: no SimPy, no Hydra, no event log.
+Pure functions of arrays: no SimPy, no Hydra, no event log (and no scipy unless a queue's
+p-value is needed).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 # The rule (``queue_trend``): the least-squares line through the daily levels of the second half
 # rises by more than MIN_GROWTH items, by more than RELATIVE_GROWTH of the mean level over the
@@ -59,8 +60,49 @@ class Trend:
     growth: float     # slope of the least-squares line x number of days (items)
     mean: float       # mean level over the days
     scatter: float    # standard deviation of the daily levels about the line (items)
-    p_value: float    # two-sided p-value of the slope (scipy.stats.linregress); NaN if flat
     unstable: bool
+    t_statistic: float = np.nan  # of the slope (as scipy.stats.linregress computes it); NaN if flat
+    dof: int = 0                 # its degrees of freedom (days - 2); 0 if flat
+
+    @property
+    def p_value(self) -> float:
+        """Two-sided p-value of the slope (``scipy.stats.linregress``'s); NaN if flat.  Computed
+        when asked for (``queue_trend`` needs it only for a queue that passes the size tests), so
+        a forecast's projection does not import scipy."""
+        if self.dof <= 0:
+            return np.nan
+        return _two_sided_p(self.t_statistic, self.dof)
+
+
+def _two_sided_p(t: float, dof: int) -> float:
+    """``scipy.stats.linregress``'s p-value for the t statistic of its slope: 2 x the Student's t
+    survival function at |t| (scipy.special.stdtr, as scipy.stats' own t-tests compute it)."""
+    from scipy import special
+
+    return float(2 * special.stdtr(dof, -np.abs(t)))
+
+
+_TINY = 1.0e-20  # scipy.stats.linregress's guard in the t statistic
+
+
+def _least_squares(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Slope, intercept and the slope's t statistic of the least-squares line of ``y`` on ``x``,
+    computed exactly as ``scipy.stats.linregress`` (scipy 1.17) computes them, operation for
+    operation, for arrays of at least three points whose x and y both vary (the tests check
+    that the figures are the same, bit for bit)."""
+    xmean = np.mean(x, None)
+    ymean = np.mean(y, None)
+    ssxm, ssxym, _, ssym = np.cov(x, y, bias=1).flat
+    r = ssxym / np.sqrt(ssxm * ssym)
+    if r > 1.0:
+        r = 1.0
+    elif r < -1.0:
+        r = -1.0
+    slope = ssxym / ssxm
+    intercept = ymean - slope * xmean
+    dof = len(x) - 2
+    t = r * np.sqrt(dof / ((1.0 - r + _TINY) * (1.0 + r + _TINY)))
+    return slope, intercept, t
 
 
 def queue_trend(daily: np.ndarray) -> Trend:
@@ -73,14 +115,15 @@ def queue_trend(daily: np.ndarray) -> Trend:
     """
     y = np.asarray(daily, float)
     if len(y) < 3 or np.ptp(y) == 0:
-        return Trend(0.0, float(y.mean()) if len(y) else np.nan, 0.0, np.nan, False)
+        return Trend(0.0, float(y.mean()) if len(y) else np.nan, 0.0, False)
     x = np.arange(len(y), dtype=float)
-    fit = stats.linregress(x, y)
-    growth, mean = float(fit.slope * len(y)), float(y.mean())
-    scatter = float(np.std(y - (fit.intercept + fit.slope * x)))
+    slope, intercept, t = _least_squares(x, y)
+    growth, mean = float(slope * len(y)), float(y.mean())
+    scatter = float(np.std(y - (intercept + slope * x)))
+    trend = Trend(growth, mean, scatter, False, float(t), len(y) - 2)
     unstable = bool(growth > max(MIN_GROWTH, RELATIVE_GROWTH * mean, SCATTER_MULTIPLE * scatter)
-                    and fit.slope > 0 and fit.pvalue < MAX_P)
-    return Trend(growth, mean, scatter, float(fit.pvalue), unstable)
+                    and slope > 0 and trend.p_value < MAX_P)
+    return dataclasses.replace(trend, unstable=unstable) if unstable else trend
 
 
 def second_half(t0: float, t1: float) -> tuple[int, int]:

@@ -5,6 +5,9 @@ checked, before the first one starts: a bad input stops the command with nothing
 In a sweep, runs whose configurations are identical are run once and share one result; runs
 that would work in the same folder (the same configuration but for how many replications,
 say) run one after another, never at once.
+
+What only running needs (the model, pandas, the tables and the report) is imported when a run
+starts, not with this module: ``caseflow --cfg job`` and a bad setting answer without it.
 """
 from __future__ import annotations
 
@@ -17,8 +20,6 @@ import signal
 import sys
 from pathlib import Path
 
-import yaml
-
 from .. import signals
 from ..config import to_plain
 from ..inputs import InputError
@@ -26,8 +27,6 @@ from ..inputs.command_line import CommandLine, checking_order, options
 from ..inputs.compose import Composed, compose_job
 from ..inputs.folders import check_results_dir
 from ..parts import WorkFolder, results_key
-from ..report import print_summary, write_run
-from ..runner import run_to_folder
 from .run_folder import progress_bars, say_resuming, working_in
 
 
@@ -49,6 +48,8 @@ def main(cmd: CommandLine, typed: list[str]) -> None:
             raise InputError(f"In run {k + 1} of the sweep ({' '.join(settings[k]) or 'no settings'}): {e}") from None
     jobs = [composed[k] for k in range(len(settings))]
     if cmd.show:
+        import yaml
+
         for k, job in enumerate(jobs):
             if len(jobs) > 1:
                 print(f"# run {k + 1} of {len(jobs)}: {' '.join(job.settings)}")
@@ -69,6 +70,9 @@ def run_forecast(job: Composed, command: list[str], quiet: bool = False,
 
     ``swept``: in a sweep, this run's swept settings (key -> value), which name its folder and
     head its summary."""
+    from ..report import print_summary, write_run
+    from ..runner import run_to_folder
+
     cfg = job.cfg
     started = dt.datetime.now(dt.timezone.utc)
     folder = WorkFolder(Path(cfg.results_dir) / cfg.scenario.name, results_key([cfg]))
@@ -159,6 +163,7 @@ def _in_parallel(jobs: list[Composed], groups: list[list[int]], parallel: int, c
     """The runs on ``parallel`` local processes, one run a task; the runs of a group (which share a
     work folder) one after another, each started when the one before it has finished."""
     from ..executors import run_on_processes
+    from ..report import print_summary
 
     cores = os.cpu_count() or 1
     # Each run's own replications share the cores with the other runs going at once.
