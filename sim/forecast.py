@@ -18,6 +18,7 @@ from .calendar import WorkingCalendar
 from .config import RunConfig, add_months, horizon_end, parse_date
 from .projections import assessment_times, level_at, mash_decision_times, mean_level, month_end_levels, \
     queue_intervals, threshold_to_seen
+from .projections.frame import event_codes
 from .projections.levels import open_cases, period_mean_levels
 from .projections.children import CHANGE_REASONS, changes_of_worker, cp_plan_starts, referral_history
 from .projections.workforce import (changes_per_child, cost_between, dfe_vacancy_rate_at, fte_at, leavers_between,
@@ -111,18 +112,28 @@ def monthly(df: pd.DataFrame, cfg: RunConfig, views: LogViews | None = None) -> 
         return np.searchsorted(edges, t.to_numpy(), side="right") - 1
 
     index = pd.MultiIndex.from_product([reps, range(len(months))], names=["replication", "month"])
+    rep_codes = np.asarray(reps)
 
     def by_month(frame: pd.DataFrame, tcol: str, **aggs) -> pd.DataFrame:
         """Named aggregations per (replication, month of ``tcol``); months with no rows are NaN."""
-        frame = frame.assign(month=month_of(frame[tcol]))
-        frame = frame[(frame["month"] >= 0) & (frame["month"] < len(months))]
+        used = list(dict.fromkeys(["replication", *(column for column, _ in aggs.values())]))
+        month = month_of(frame[tcol])
+        inside = (month >= 0) & (month < len(months))
+        frame = frame[used][inside].assign(month=month[inside])
         return frame.groupby(["replication", "month"]).agg(**aggs).reindex(index)
 
+    def count_by_month(replication: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """How many rows fall in each (replication, month), in ``index`` order."""
+        month = np.searchsorted(edges, t, side="right") - 1
+        inside = (month >= 0) & (month < len(months))
+        row = np.searchsorted(rep_codes, replication[inside]) * len(months) + month[inside]
+        return np.bincount(row, minlength=len(index)).astype(np.int64)
+
     out = pd.DataFrame(index=index)
-    ev = df["event"]
+    codes, events = event_codes(df)
     for kpi, event in (("contacts", "contact_received"), ("referrals", "referral_accepted")):
-        counts = df.loc[ev == event].assign(month=lambda f: month_of(f["t"])).groupby(["replication", "month"]).size()
-        out[kpi] = counts.reindex(index, fill_value=0)
+        rows = codes == events.get(event, -1)
+        out[kpi] = count_by_month(df["replication"].to_numpy()[rows], df["t"].to_numpy()[rows])
 
     mash = v.mash.assign(within=100.0 * (v.mash["working_days"] <= MASH_DECISION_WD))
     out = out.join(by_month(mash, "decided",
@@ -152,8 +163,8 @@ def monthly(df: pd.DataFrame, cfg: RunConfig, views: LogViews | None = None) -> 
                             rereferral_pct=("pct", "mean")))
     out = out.join(by_month(cp_plan_starts(df).assign(pct=lambda f: 100.0 * f["subsequent"]), "t",
                             repeat_cp_pct=("pct", "mean")))
-    changes = changes_of_worker(df).assign(month=lambda f: month_of(f["t"])).groupby(["replication", "month"]).size()
-    out["changes_of_worker"] = changes.reindex(index, fill_value=0).astype(float)
+    changes = changes_of_worker(df)
+    out["changes_of_worker"] = count_by_month(changes["replication"].to_numpy(), changes["t"].to_numpy()).astype(float)
     for kpi in ("seen", "seen_over_six_weeks", "assessments_completed"):
         out[kpi] = out[kpi].fillna(0.0)
     out = out[list(kpis.with_seen_within(kpis.MONTHLY, ns))].reset_index()

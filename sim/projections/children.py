@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .frame import once_per_log
+from .frame import event_rows, once_per_log
 
 REREFERRAL_DAYS = 365.0   # the DfE: "a referral within 12 months of a previous referral"
 CHANGE_REASONS = ("TSPROC", "MANAGE", "LEFTRL", "ABSENC", "ORGRST")  # why a child's worker changed
@@ -37,7 +37,7 @@ def cp_plan_starts(df: pd.DataFrame) -> pd.DataFrame:
     """One row per CP plan started (the opening stock left out): replication, case_id, child, t,
     and ``subsequent`` (the child had an earlier CP plan: an earlier ``plan_started`` cp, the
     opening stock included, or a ``plan_before_start`` cp from before the simulation began)."""
-    cp = df.loc[df["event"].isin(["plan_started", "plan_before_start"]) & (df["plan"] == "cp"),
+    cp = df.loc[event_rows(df, "plan_started", "plan_before_start") & (df["plan"] == "cp").to_numpy(),
                 ["replication", "case_id", "child_id", "t", "seq", "reason", "event"]]
     cp = with_child(cp.assign(case_id=cp["case_id"].fillna(0))).sort_values(["replication", "seq"])
     nth = cp.groupby(CHILD_KEYS).cumcount()

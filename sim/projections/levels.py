@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .frame import of, once_per_log
+from .frame import event_codes, event_rows, group_bfill, group_shift, of, once_per_log
 
 KEYS = ["replication", "case_id"]
 
@@ -103,16 +103,17 @@ def awaiting_transfer(df: pd.DataFrame) -> pd.DataFrame:
     held outside the social work teams) to its first long-term ``allocated``, or closure, or
     the plan going outside the social work teams.  (A long-term case whose worker left waits in
     ``waiting_for_allocation``.)"""
-    ev = df.loc[df["event"].isin(["plan_started", "allocated", "case_closed", "held_outside_social_work"]),
+    ev = df.loc[event_rows(df, "plan_started", "allocated", "case_closed", "held_outside_social_work"),
                 ["replication", "case_id", "seq", "t", "event", "team", "reason"]]
     ev = ev[(ev["event"] != "allocated") | (ev["team"] == "long_term")].sort_values(["replication", "case_id", "seq"])
-    by = ev.groupby(KEYS)
-    previous = by["event"].shift(1)
-    plan = ev["event"] == "plan_started"
-    start = plan & (ev["reason"].isin(["assessment", "conference", "opening_stock"])
-                    | ((ev["reason"] == "escalation") & (previous == "held_outside_social_work")))
-    ender_t = ev["t"].where(~plan)
-    end = ender_t.groupby([ev["replication"], ev["case_id"]]).bfill()  # the next ender at or after the row
+    codes, events = event_codes(ev)
+    plan = codes == events.get("plan_started", -1)
+    held = (codes == events.get("held_outside_social_work", -1)).astype(float)
+    previous_held = group_shift(ev.assign(held=held), KEYS, "held", 1) == 1.0
+    start = plan & (ev["reason"].isin(["assessment", "conference", "opening_stock"]).to_numpy()
+                    | ((ev["reason"] == "escalation").to_numpy() & previous_held))
+    ender_t = np.where(plan, np.nan, ev["t"].to_numpy(float))
+    end = group_bfill(ev, KEYS, ender_t)  # the next ender at or after the row
     out = ev.assign(start=ev["t"], end=end)[start]
     return out[["replication", "case_id", "start", "end"]]
 
@@ -120,10 +121,10 @@ def awaiting_transfer(df: pd.DataFrame) -> pd.DataFrame:
 def awaiting_allocation(df: pd.DataFrame) -> pd.DataFrame:
     """Intervals during which a child waited for a social worker: a referral waiting for its
     first (assessment) allocation, or a child whose worker left, waiting to be reallocated."""
-    ev = df.loc[df["event"].isin(["referral_accepted", "case_reallocated", "allocated", "case_closed"]),
+    ev = df.loc[event_rows(df, "referral_accepted", "case_reallocated", "allocated", "case_closed"),
                 ["replication", "case_id", "seq", "t", "event"]].sort_values(["replication", "case_id", "seq"])
-    ev["end"] = ev.groupby(KEYS)["t"].shift(-1)
-    waiting = ev[ev["event"].isin(["referral_accepted", "case_reallocated"])]
+    ev["end"] = group_shift(ev, KEYS, "t", -1)
+    waiting = ev[event_rows(ev, "referral_accepted", "case_reallocated")]
     # A child reallocated while already queued for a long-term worker was waiting for that
     # transfer, not newly waiting: count from the reallocation all the same (no worker holds them).
     out = waiting.rename(columns={"t": "start"})
@@ -144,10 +145,10 @@ def held_cases(df: pd.DataFrame) -> pd.DataFrame:
     """Intervals during which a worker (``worker_id``) held a case: allocation to the next
     allocation, the worker's leaving (reallocation), closure, or the case going outside the
     social work teams."""
-    alloc = df.loc[df["event"].isin(["allocated", "case_reallocated", "case_closed", "held_outside_social_work"]),
+    alloc = df.loc[event_rows(df, "allocated", "case_reallocated", "case_closed", "held_outside_social_work"),
                    ["replication", "case_id", "child_id", "worker_id", "t", "event", "seq"]]
     alloc = alloc.sort_values(["replication", "case_id", "seq"])
-    nxt = alloc.groupby(KEYS)["t"].shift(-1)
+    nxt = group_shift(alloc, KEYS, "t", -1)
     held = alloc.assign(end=nxt)
     held = held[held["event"] == "allocated"].rename(columns={"t": "start"})
     return held[["replication", "case_id", "child_id", "worker_id", "start", "end"]]

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .children import cp_plan_starts, referral_history
+from .frame import event_rows, group_bfill, group_shift
 from .levels import case_holding_fte, held_cases, level_at, open_cases
 from .workforce import agency_rate_at, dfe_vacancy_rate_at, worker_segments
 
@@ -141,7 +142,7 @@ def awaiting_assessment(df: pd.DataFrame, y: ReportingYear, reps=None) -> pd.Ser
     ``referral_accepted`` to the case's first ``allocated``, or its closure if sooner)."""
     reps = replications(df) if reps is None else reps
     ref = referral_rows(df)
-    first = (df.loc[df["event"].isin(["allocated", "case_closed"]), ["replication", "case_id", "t"]]
+    first = (df.loc[event_rows(df, "allocated", "case_closed"), ["replication", "case_id", "t"]]
              .groupby(CASE_KEYS)["t"].min().rename("end").reset_index())
     spells = ref.merge(first, on=CASE_KEYS, how="left")
     return _count(spells[open_at(spells["t"], spells["end"], y.end)], reps)
@@ -161,14 +162,13 @@ def cin_at31(df: pd.DataFrame, y: ReportingYear, reps=None) -> pd.Series:
 def plan_spells(df: pd.DataFrame) -> pd.DataFrame:
     """One row per ``plan_started``: replication, case_id, child_id, plan, reason, start, end (the
     case's next ``plan_ended`` or ``case_closed``; NaN while still open at the end of the log)."""
-    ev = df.loc[df["event"].isin(["plan_started", "plan_ended", "case_closed"]),
+    ev = df.loc[event_rows(df, "plan_started", "plan_ended", "case_closed"),
                 ["replication", "case_id", "child_id", "seq", "t", "event", "plan", "reason"]]
     ev = ev.sort_values(["replication", "case_id", "seq"])
-    ends = ev["t"].where(ev["event"] != "plan_started")
-    by_case = [ev["replication"], ev["case_id"]]
+    ends = ev.assign(t=ev["t"].where(ev["event"] != "plan_started"))
     # For each row, the first ending event after it in its case: the endings one row on,
     # back-filled within the case.
-    nxt = ends.groupby(by_case).shift(-1).groupby(by_case).bfill()
+    nxt = group_bfill(ev, CASE_KEYS, group_shift(ends, CASE_KEYS, "t", -1))
     starts = ev.assign(end=nxt)[ev["event"] == "plan_started"].rename(columns={"t": "start"})
     return starts[["replication", "case_id", "child_id", "plan", "reason", "start", "end"]]
 

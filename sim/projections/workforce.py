@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .children import CHILD_KEYS, changes_of_worker, with_child
-from .frame import once_per_log
+from .frame import event_rows, group_shift, once_per_log
 from .levels import level_at
 
 DAYS_A_YEAR = 365.0
@@ -45,11 +45,12 @@ def changes_per_child(df: pd.DataFrame, t0: float, t1: float) -> pd.DataFrame:
 def worker_segments(df: pd.DataFrame) -> pd.DataFrame:
     """Spells of each worker with constant kind and pay: replication, worker_id, team, kind,
     fte, annual_cost, start, end (NaN while still in post at the end of the log)."""
-    ev = df.loc[df["event"].isin(["worker_started", "worker_changed", "worker_left"]),
+    ev = df.loc[event_rows(df, "worker_started", "worker_changed", "worker_left"),
                 ["replication", "seq", "t", "event", "worker_id", "team", "kind", "fte", "annual_cost"]]
     ev = ev.sort_values(["replication", "worker_id", "seq"])
     by = ev.groupby(["replication", "worker_id"])
-    ev = ev.assign(end=by["t"].shift(-1), team=by["team"].ffill(), fte=by["fte"].ffill())
+    ev = ev.assign(end=group_shift(ev, ["replication", "worker_id"], "t", -1), team=by["team"].ffill(),
+                   fte=by["fte"].ffill())
     seg = ev[ev["event"] != "worker_left"].rename(columns={"t": "start"})
     return seg[["replication", "worker_id", "team", "kind", "fte", "annual_cost", "start", "end"]]
 
@@ -65,7 +66,7 @@ def fte_at(df: pd.DataFrame, at: np.ndarray, replications, kind: str | None = No
 def vacancy_intervals(df: pd.DataFrame) -> pd.DataFrame:
     """Spells during which an open post had nobody in it."""
     started = df.loc[df["event"] == "worker_started", ["replication", "worker_id", "post_id"]]
-    ev = df.loc[df["event"].isin(["post_opened", "worker_started", "worker_left", "post_closed"]),
+    ev = df.loc[event_rows(df, "post_opened", "worker_started", "worker_left", "post_closed"),
                 ["replication", "seq", "t", "event", "worker_id", "post_id"]]
     left = ev["event"] == "worker_left"
     ev.loc[left, "post_id"] = ev.loc[left, ["replication", "worker_id"]].merge(
@@ -73,7 +74,7 @@ def vacancy_intervals(df: pd.DataFrame) -> pd.DataFrame:
     ev = ev.sort_values(["replication", "post_id", "seq"])
     ev["end"] = ev.groupby(["replication", "post_id"])["t"].shift(-1)
     closed = ev[ev["event"] == "post_closed"].set_index(["replication", "post_id"])["t"]
-    vacant = ev[ev["event"].isin(["post_opened", "worker_left"])].rename(columns={"t": "start"})
+    vacant = ev[event_rows(ev, "post_opened", "worker_left")].rename(columns={"t": "start"})
     # A MASH screener busy when the post closed leaves just after: no vacancy follows.
     closed_at = closed.reindex(pd.MultiIndex.from_frame(vacant[["replication", "post_id"]])).to_numpy()
     vacant = vacant[~(closed_at <= vacant["start"].to_numpy())]
