@@ -3,8 +3,9 @@
 ``caseflow [key=value ...]`` runs a forecast (``sim.commands.run``); ``caseflow <command> ...``
 runs ``sim.commands.<command>``: ``compare`` (scenarios side by side), ``validate`` (the service
 against the DfE's published figures), ``explain`` (the children behind a figure), ``target``
-(posts needed for a target), ``report`` (a finished folder's reports) and ``calibrate`` (a
-council's service file from the DfE's tables); ``--help`` and
+(posts needed for a target), ``report`` (a finished folder's reports), ``calibrate`` (a
+council's service file from the DfE's tables) and ``backtest`` (calibrated on one year, scored on
+the years after); ``--help`` and
 ``--version`` answer at once.
 Whatever happens, the command ends one of four ways: success (status 0); bad input (status
 2, one sentence, nothing written); stopped by a signal (one line saying what was kept,
@@ -22,7 +23,7 @@ from typing import Sequence
 from . import signals
 
 # caseflow <command> ...: each in its own module, sim/commands/<command>.py, with main(argv).
-COMMANDS = ("compare", "validate", "explain", "target", "report", "calibrate")
+COMMANDS = ("compare", "validate", "explain", "target", "report", "calibrate", "backtest")
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
 

@@ -122,6 +122,10 @@ class DemandConfig:
     late_december_factor: float = 1.0
     priority: PriorityShares = field(default_factory=PriorityShares)
     source: SourceShares = field(default_factory=SourceShares)
+    # A steady trend in new children's contacts, a fraction a year: the rate is multiplied by
+    # (1 + annual_trend) ** (years since start_date), before and after it (caseflow backtest
+    # trend=fitted; docs/decisions/0029).  0 (the default): no trend.
+    annual_trend: float = 0.0
 
 
 @dataclass
@@ -470,6 +474,7 @@ MAX_CASELOAD_CAP = 500
 MAX_FLUSH_EVENTS = 5_000_000
 MAX_WORKERS_PER_CORE = 4
 MAX_COST = 1e9                         # pounds (a year per FTE, or a package in total)
+MAX_ANNUAL_TREND = 0.5                 # service.demand.annual_trend: at most 50% a year either way
 MAX_FACTOR = 100.0                     # seasonality factors, turnover multipliers
 MAX_ROUND_FAILURE = 0.99               # chance a recruitment round fails (at 1 a post is never filled)
 MAX_FIXED_TERM_MONTHS = 120            # months before a post's end date over which leaving rises
@@ -659,6 +664,7 @@ def validate(cfg: RunConfig) -> None:
         raise ConfigError("service.demand.month_factors",
                           f"must list 12 monthly factors from 0 to {MAX_FACTOR:g}, January first, not all 0")
     _number("service.demand.late_december_factor", d.late_december_factor, 0, MAX_FACTOR)
+    _number("service.demand.annual_trend", d.annual_trend, -MAX_ANNUAL_TREND, MAX_ANNUAL_TREND)
     _check_shares("service.demand.priority", d.priority)
     _check_shares("service.demand.source", d.source)
     m = s.mash

@@ -17,6 +17,7 @@ usage:
   caseflow target team=T kind=K kpi=KEY at_least=X|at_most=X [key=value ...]   posts needed for a target
   caseflow report FOLDER                   rebuild a finished folder's workbook, charts and HTML report
   caseflow calibrate la=CODE|NAME year=Y   a service file for any English council from the DfE's tables
+  caseflow backtest la=CODE|NAME|all from_year=Y0 to_year=Y1   calibrated on Y0, scored on the years after (caseflow backtest --help)
   caseflow --cfg job [key=value ...]       print the configuration a run would use, run nothing
   caseflow --version
 

@@ -24,15 +24,29 @@ def day_factor(demand: DemandConfig, day: dt.date) -> float:
     return f
 
 
+DAYS_PER_YEAR = 365.25
+
+
+def trend_factor(demand: DemandConfig, day: float) -> float:
+    """The demand trend's multiplier on day ``day`` (days since ``start_date``; negative in the
+    warm-up): ``(1 + annual_trend) ** (day / 365.25)``, a pure function of time; 1 without a trend."""
+    g = getattr(demand, "annual_trend", 0.0)
+    return 1.0 if not g else (1.0 + g) ** (day / DAYS_PER_YEAR)
+
+
 def daily_contact_rates(demand: DemandConfig, calendar: WorkingCalendar, first_day: int, last_day: int):
     """``(day, expected contacts)`` for each working day in ``[first_day, last_day)``.
 
     Normalised so that the working days of the year from ``start_date`` carry
-    ``contacts_per_year`` in expectation.
+    ``contacts_per_year`` in expectation without a trend; ``annual_trend`` then multiplies each
+    day's rate by ``trend_factor`` (so ``contacts_per_year`` is the yearly rate at ``start_date``).
     """
     ref = sum(day_factor(demand, calendar.date_of(d)) for d in calendar.working_days_in(0, 365))
     per_unit = demand.contacts_per_year / ref if ref > 0 else 0.0
-    return [(d, per_unit * day_factor(demand, calendar.date_of(d)))
+    if not getattr(demand, "annual_trend", 0.0):
+        return [(d, per_unit * day_factor(demand, calendar.date_of(d)))
+                for d in calendar.working_days_in(first_day, last_day)]
+    return [(d, per_unit * day_factor(demand, calendar.date_of(d)) * trend_factor(demand, d))
             for d in calendar.working_days_in(first_day, last_day)]
 
 
