@@ -97,6 +97,7 @@ class Published:
     packaged tables (the scoring's source; the calibration reads the packaged tables only)."""
 
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def years(self) -> set[int]:
         """Every time_period any table (packaged or given) holds."""
@@ -131,6 +132,8 @@ class Published:
         from .kpis import COMBINED
         from .projections.published import FIGURE_KEYS
 
+        if (code, year) in self._memo:
+            return self._memo[code, year]
         out: dict[str, float | None] = {}
         for key in FIGURE_KEYS:
             if key in COMBINED:
@@ -138,6 +141,7 @@ class Published:
                 out[key] = None if any(p is None for p in parts) else float(sum(parts))
             else:
                 out[key] = self.value(key, code, year)
+        self._memo[code, year] = out
         return out
 
 
@@ -398,3 +402,18 @@ def worst_with_reasons(table: pd.DataFrame, published: Published, from_year: int
                      "worst_sim_p50": float(at["sim_p50"]), "reason_kind": kind, "reason": why,
                      "la_name": str(at["la_name"])})
     return pd.DataFrame(rows)
+
+
+def reasons_for_misses(table: pd.DataFrame, published: Published, from_year: int,
+                       substituted: dict[int, list[str]], figures: Iterable[str] = HEADLINE) -> pd.DataFrame:
+    """Every council-year outside its range for ``figures``, with its likely reason: la_code, year,
+    figure, reason_kind, reason."""
+    rows = []
+    out = table[table["figure"].isin(list(figures)) & ~table["inside"].astype(bool)]
+    for _, r in out.iterrows():
+        kind, why = likely_reason(int(r["la_code"]), r["figure"], int(r["year"]), from_year, published,
+                                  substituted.get(int(r["la_code"]), []), table)
+        rows.append({"la_code": int(r["la_code"]), "year": int(r["year"]), "figure": r["figure"],
+                     "direction": "published below range" if r["published"] < r["sim_p10"] else
+                     "published above range", "reason_kind": kind, "reason": why})
+    return pd.DataFrame(rows, columns=["la_code", "year", "figure", "direction", "reason_kind", "reason"])

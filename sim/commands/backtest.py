@@ -228,7 +228,7 @@ def prepare(codes: list[int], req: Request):
 
 def run(jobs, skipped, extras, req: Request, published, command: list[str], started: dt.datetime,
         prepared_seconds: float) -> Path:
-    from ..backtest import COLUMNS, backtest_rows, coverage_table, worst_with_reasons
+    from ..backtest import COLUMNS, backtest_rows, coverage_table, reasons_for_misses, worst_with_reasons
     from ..config import to_plain
     from ..national import read_done, run_councils, write_council
     from ..parts import WorkFolder, results_key
@@ -262,8 +262,9 @@ def run(jobs, skipped, extras, req: Request, published, command: list[str], star
             rows += backtest_rows(per_rep, published, j.code, j.name, j.region, req.from_year, req.years)
         table = pd.DataFrame(rows, columns=COLUMNS)
         cover = coverage_table(table)
-        worst = worst_with_reasons(table, published, req.from_year,
-                                   {c: e["substituted"] for c, e in extras.items()})
+        subs = {c: e["substituted"] for c, e in extras.items()}
+        worst = worst_with_reasons(table, published, req.from_year, subs)
+        misses = reasons_for_misses(table, published, req.from_year, subs)
         workers = _workers(first, todo)
         timing = {"calibrate_and_compose_seconds": round(prepared_seconds, 2),
                   "simulate_and_project_seconds": round(simulated, 2), "council_replications": todo,
@@ -274,6 +275,7 @@ def run(jobs, skipped, extras, req: Request, published, command: list[str], star
             per_rep.round(ROUND).to_csv(folder.path / "backtest_replications.csv", index=False)
             cover.round(ROUND).to_csv(folder.path / "coverage.csv", index=False)
             worst.round(ROUND).to_csv(folder.path / "worst_councils.csv", index=False)
+            misses.to_csv(folder.path / "misses.csv", index=False)
             councils_table(jobs, skipped).to_csv(folder.path / "councils.csv", index=False)
             trends = trends_table(jobs, extras, req)
             if trends is not None:
@@ -283,7 +285,7 @@ def run(jobs, skipped, extras, req: Request, published, command: list[str], star
 
             charts = coverage_charts(table, folder.path / "charts")
             (folder.path / "backtest.md").write_text(
-                markdown(table, cover, worst, jobs, skipped, extras, req, first, timing, workers, trends))
+                markdown(table, cover, worst, jobs, skipped, extras, req, first, timing, workers, trends, misses))
             shutil.rmtree(store, ignore_errors=True)
             record = _manifest(first, started, command, req, jobs, skipped, extras, timing, workers, folder, trends)
             (folder.path / "manifest.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
@@ -322,7 +324,8 @@ def _pct(x: float) -> str:
     return "" if pd.isna(x) else f"{x:.0f}%"
 
 
-def markdown(table, cover, worst, jobs, skipped, extras, req: Request, cfg, timing, workers, trends) -> str:
+def markdown(table, cover, worst, jobs, skipped, extras, req: Request, cfg, timing, workers, trends,
+             misses: pd.DataFrame | None = None) -> str:
     from ..backtest import figure_order
 
     labels = table.drop_duplicates("figure").set_index("figure")["label"]
@@ -373,6 +376,22 @@ def markdown(table, cover, worst, jobs, skipped, extras, req: Request, cfg, timi
                 errs.append("")
         bold = "**" if key in ("referrals", "cin_at31", "cp_at31", "cla_at31") else ""
         lines.append(f"| {bold}{labels.get(key, key)}{bold} | " + " | ".join(cells) + " | " + " | ".join(errs) + " |")
+    if misses is not None and len(misses):
+        kinds = ["substituted", "structural change", "calibration", "change", "none found"]
+        lines += ["", "## Why referrals and the stocks at 31 March miss", "",
+                  "Each council-year outside its range for these figures, by its likely reason (the first that "
+                  "applies; see below and misses.csv).", "",
+                  "| Figure | Year | Outside | Published below / above | " + " | ".join(kinds) + " |",
+                  "|---|---:|---:|---:|" + "---:|" * len(kinds)]
+        for key in figure_order(misses["figure"].unique()):
+            for y in years:
+                part = misses[(misses["figure"] == key) & (misses["year"] == y)]
+                if not len(part):
+                    continue
+                below = int((part["direction"] == "published below range").sum())
+                counts = part["reason_kind"].value_counts()
+                lines.append(f"| {labels.get(key, key)} | {y} | {len(part)} | {below} / {len(part) - below} | "
+                             + " | ".join(str(int(counts.get(k, 0))) for k in kinds) + " |")
     lines += ["", "## Councils furthest from their published figures", "",
               "By the median over figures and years of |log(simulated median / published)|; the worst figure is the "
               "one furthest off, and the likely reason is computed from the published tables and the calibration "
@@ -390,7 +409,8 @@ def markdown(table, cover, worst, jobs, skipped, extras, req: Request, cfg, timi
                      f"({r['worst_year']}) | {fmt_number(r['worst_published'])} | {fmt_number(r['worst_sim_p50'])} | "
                      f"{r['reason']} |")
     lines += ["", f"Every council's rows: backtest.csv ({len(table):,} rows); replications: backtest_replications.csv; "
-                  "coverage: coverage.csv; the councils above: worst_councils.csv; charts: charts/.", ""]
+                  "coverage: coverage.csv; the councils above: worst_councils.csv; every miss of referrals and the stocks "
+                  "with its reason: misses.csv; charts: charts/.", ""]
     return "\n".join(lines)
 
 

@@ -3,7 +3,9 @@
 Contacts arrive on working days as a non-homogeneous Poisson process: each working day gets a
 Poisson number of contacts whose mean follows the yearly volume and the month's seasonality
 factor, spread uniformly over the day (with every day a working day and flat factors this is
-exactly a Poisson process, which the Erlang C validation relies on).
+exactly a Poisson process, which the Erlang C validation relies on).  ``demand.annual_trend``
+multiplies each day's rate by ``(1 + trend) ** (years since start_date)`` (``trend_factor``, a pure
+function of time; decision 0029).
 """
 from __future__ import annotations
 
