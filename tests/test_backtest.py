@@ -190,3 +190,52 @@ def test_demand_trend_grows_simulated_referrals_by_its_factor():
     cal = WorkingCalendar.for_run(flat)
     assert daily_contact_rates(flat.service.demand, cal, -365, 730) == daily_contact_rates(zero.service.demand, cal,
                                                                                            -365, 730)
+
+
+def test_fitted_trends_become_settings():
+    """Derby's referrals and case-holding FTE rose over 2018-2022: annual_trend, contacts raised by half
+    a year's growth, and permanent posts each 1 April that reach the trend's posts by 30 September."""
+    from sim.backtest import team_posts, trend_settings
+    from sim.commands.backtest import Request, compose_backtest
+
+    req = Request("831", 2022, 2024, "fitted", None, ["replications=2"])
+    flat = compose_backtest(req, ["service=la/831/2022", "replications=2"]).cfg
+    t = trend_settings(831, flat, 2022, 2024)
+    assert t.referrals.annual is not None and len(t.referrals.points) == 5
+    job = compose_backtest(req, ["service=la/831/2022", "replications=2", *t.settings]).cfg
+    g = t.demand_trend
+    assert job.service.demand.annual_trend == pytest.approx(g, abs=1e-6)
+    assert job.service.demand.contacts_per_year == pytest.approx(flat.service.demand.contacts_per_year
+                                                                  * (1 + g) ** 0.5, rel=1e-6)
+    if t.workforce_held_flat:
+        assert not job.service.funding
+    else:
+        added = {a.team: 0 for a in job.service.funding}
+        for a in job.service.funding:
+            assert a.action == "add_posts" and a.funding == "permanent" and a.date[5:] == "04-01"
+            added[a.team] += a.count
+        for team, n in added.items():
+            w = t.workforce_trend
+            assert n == round(team_posts(flat, team) * ((1 + w) ** 2 - 1))
+
+
+def test_a_structural_change_is_named(tmp_path):
+    """A council whose published children looked after trebled in the scored year, when its
+    neighbours' did not, gets the reason "structural change"."""
+    from sim.backtest import Published, likely_reason, read_tables
+    from sim.reference.published import value
+
+    name = "cla_numbers.csv"
+    t = pd.read_csv(packaged(name), dtype=str, keep_default_na=False)
+    row = ((t["old_la_code"] == "831") & (t["time_period"] == "2024")
+           & (t["population_type"] == "Children looked after on 31 March each year"))
+    t.loc[row, "children_count"] = str(3 * int(float(t.loc[row, "children_count"].iloc[0])))
+    t.to_csv(tmp_path / name, index=False)
+    published = Published(read_tables(str(tmp_path)))
+    assert published.value("cla_at31", 831, 2024) == 3 * value("cla_at31", 831, 2024)
+    table = pd.DataFrame([{"la_code": 831, "year": 2024, "figure": "cla_at31", "published": 3 * 500.0,
+                           "sim_p10": 480.0, "sim_p50": 500.0, "sim_p90": 520.0, "inside": False}])
+    kind, why = likely_reason(831, "cla_at31", 2024, 2022, published, [], table)
+    assert kind == "structural change" and "neighbours" in why
+    kind, _ = likely_reason(831, "cla_at31", 2024, 2022, published, ["cla_at31: neighbour 872 Leicester"], table)
+    assert kind == "substituted"
