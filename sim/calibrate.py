@@ -311,7 +311,7 @@ def calibrate(la: str | int, year: int, name: str | None = None) -> Calibration:
     s["la_code"] = c.code
     s["calibration"] = {"year": year, "figures": list(CALIBRATION_FIGURES)}
     notes[("la_code",)] = f"R: the DfE's code for {c.name} (old_la_code), for caseflow validate"
-    notes[("name",)] = f"E: the service's name (this file's name)"
+    notes[("name",)] = "E: the service's name (this file's name)"
 
     # ---- demand: contacts from referrals at the default service's ratio
     per_referral = d["demand"]["contacts_per_year"] / ref["referrals"]
@@ -365,78 +365,24 @@ def calibrate(la: str | int, year: int, name: str | None = None) -> Calibration:
         f"held near {mean_cp:,.0f} days (fitted {mean_of_bins(bins):,.0f}), Little's law: {f['cp_at31'].cited} "
         f"plans open / {f['cp_started'].cited} starts a year (decision 0024; E: closed at 3 years)")
 
-    flows = (v["cla_started"] + v["cla_ceased"]) / 2
-    mean_lac = v["cla_at31"] / flows * 365
+    # The model's looked-after stock is in steady state (ceases = starts), and its starts are
+    # solved below to equal the published starts: so the stock matches at mean = stock / starts.
+    mean_lac = v["cla_at31"] / v["cla_started"] * 365
     lac_d = d["casework"]["plan_duration"]["lac"]
     s["casework"]["plan_duration"]["lac"] = {"kind": "lognormal", "mean": round(mean_lac),
                                              "sd": round(mean_lac * lac_d["sd"] / lac_d["mean"]), "unit": "days"}
     notes[("casework", "plan_duration", "lac")] = (
-        f"D: Little's law, {f['cla_at31'].cited} looked after at 31 March at {_fmt(flows)} starts and ceases a "
-        f"year (the average of {f['cla_started'].cited} and {f['cla_ceased'].cited}); E: the spread, as the "
-        f"default service's ({_fmt(lac_d['sd'])} on {_fmt(lac_d['mean'])} days)")
+        f"D: Little's law, {f['cla_at31'].cited} looked after at 31 March at {f['cla_started'].cited} starts a "
+        f"year (the model's stock is steady, so ceases equal starts; published ceases: "
+        f"{f['cla_ceased'].cited}); E: the spread, as the default service's ({_fmt(lac_d['sd'])} on "
+        f"{_fmt(lac_d['mean'])} days)")
 
-    cin_stock, cin_starts = _cin_stock_and_starts(v, s, sigma)
-    ref_stock, ref_starts = _cin_stock_and_starts(ref, d, sigma)
-    cin_d = d["casework"]["plan_duration"]["cin"]
-    per_start = (cin_stock / cin_starts) / (ref_stock / ref_starts)
-    mean_cin = float(np.clip(cin_d["mean"] * per_start, 30, 1500))
-    s["casework"]["plan_duration"]["cin"] = {"kind": "lognormal", "mean": round(mean_cin),
-                                             "sd": round(mean_cin * cin_d["sd"] / cin_d["mean"]), "unit": "days"}
-    notes[("casework", "plan_duration", "cin")] = (
-        f"D: Little's law on the CIN plans open at 31 March: {f['cin_at31'].cited} children in need less "
-        f"{_fmt(v['cp_at31'])} CP plans, {_fmt(v['cla_at31'])} looked after and about {ASSESSMENT_DAYS} days' "
-        f"referrals being assessed (E) leaves about {_fmt(round(cin_stock))} CIN plans, at about "
-        f"{_fmt(round(cin_starts))} CIN plan starts a year from the outcomes above: the default service's mean "
-        f"({_fmt(cin_d['mean'])} days) scaled by x{per_start:.2f}; E: the shape")
-
-    # CIN plans held by family practitioners: the children in need the census's cases leave out.
-    cases = v["caseload_per_fte"] * v["case_holders_fte"]
-    ref_cases = ref["caseload_per_fte"] * ref["case_holders_fte"]
-    outside = (v["cin_at31"] - cases) / max(cin_stock, 1.0)
-    ref_outside = (ref["cin_at31"] - ref_cases) / ref_stock
-    held = float(np.clip(d["casework"]["cin_held_outside"] * outside / ref_outside, 0.0, 0.95))
-    s["casework"]["cin_held_outside"] = round(held, 2)
-    notes[("casework", "cin_held_outside")] = (
-        f"E (decision 0024): the default service's share ({d['casework']['cin_held_outside']}) scaled by the "
-        f"children in need that social workers' cases leave out: {f['cin_at31'].cited} children in need against "
-        f"{_fmt(round(cases))} cases ({f['caseload_per_fte'].cited} per FTE x {f['case_holders_fte'].cited} FTE, "
-        f"census {census_year}), so that caseload per FTE can match the census; tune with caseflow validate")
-
-    # ---- children who come back
-    rr = v["rereferral_pct"] / ref["rereferral_pct"]
+    # ---- children who come back: set with the other flows (_solve_flows); CP plans ending by
+    # second or subsequent plans
     sub = v["cp_subsequent_pct"] / ref["cp_subsequent_pct"]
     routes = s["returns"]["routes"]
-    for route in ("no_further_action", "early_help", "closed", "plan_ended"):
-        routes[route]["share"] = round(min(MAX_RETURN_SHARE, routes[route]["share"] * rr), 3)
     routes["cp_plan_ended"]["share"] = round(min(MAX_RETURN_SHARE, routes["cp_plan_ended"]["share"] * sub), 3)
-    notes[("returns", "routes")] = (
-        f"E: the default service's shares scaled by re-referrals ({f['rereferral_pct'].cited} against "
-        f"{_fmt(ref['rereferral_pct'])}%, x{rr:.2f}) and, for children whose CP plan ended, by second or "
-        f"subsequent CP plans ({f['cp_subsequent_pct'].cited} against {_fmt(ref['cp_subsequent_pct'])}%, "
-        f"x{sub:.2f}); the rates are not linear in the shares: tune with caseflow validate")
 
-    # ---- workforce: case-holding FTE split between the teams as the default service does
-    fte_ratio = v["case_holders_fte"] / ref["case_holders_fte"]
-    agency = v["agency_rate_pct"] / 100
-    for team in ("assessment", "long_term"):
-        groups = d["workforce"][team]["groups"]
-        total = sum(g["count"] * g["fte"] for g in groups) * fte_ratio
-        asye = sum(g["count"] * g["fte"] for g in groups if g["kind"] == "asye") / (total / fte_ratio)
-        n_agency = round(total * agency)
-        n_asye = round(total * asye)
-        n_perm = max(1, round(total) - n_agency - n_asye)
-        s["workforce"][team]["groups"] = [g for g in (
-            {"count": n_perm, "kind": "permanent", "fte": 1.0},
-            {"count": n_agency, "kind": "agency", "fte": 1.0},
-            {"count": n_asye, "kind": "asye", "fte": 1.0}) if g["count"] > 0]
-        notes[("workforce", team, "groups")] = (
-            f"D: {f['case_holders_fte'].cited} case-holding FTE at 30 Sept {census_year} against the default "
-            f"service's {_fmt(ref['case_holders_fte'])} (x{fte_ratio:.2f}), split between the teams as the "
-            f"default service does (E), agency {f['agency_rate_pct'].cited} of FTE, newly qualified as the "
-            "default service's share (E); part-time posts counted whole (E)")
-    notes[("workforce", "assessment", "caseload_cap")] = (
-        f"E: as in the default service; R: caseloads of {f['caseload_per_fte'].cited} per case-holding FTE "
-        f"at 30 Sept {census_year}")
     t = v["turnover_rate_pct"] / 100
     s["workforce"]["turnover"]["annual_rate"]["permanent"] = round(t, 3)
     s["workforce"]["turnover"]["annual_rate"]["asye"] = round(t, 3)
@@ -469,11 +415,328 @@ def calibrate(la: str | int, year: int, name: str | None = None) -> Calibration:
     ]
     if f["cla_at31"].year != year:
         header.append(f"Children looked after: the nearest year held, {f['cla_at31'].year}.")
-    _solve_contacts(s, d, notes, v["referrals"], f["referrals"])
+    _allocation_delay(s, notes, v, f)
+    cfg = _solve_flows(s, d, ref, notes, v, f)
+    _held_outside(s, cfg, notes, v, f, census_year)
+    _split_workforce(s, d, cfg, notes, v, f, census_year)
     return Calibration(s, notes, header, c, year, census_year, substituted)
 
 
-def _solve_contacts(s: dict, d: dict, notes: dict, referrals: float, found: "Found") -> None:
+SOLVE_ROUNDS = 12
+BISECTIONS = 20
+TOLERANCE = 0.002   # flows within 0.2% of the published: far inside a year's chance variation
+
+
+def _solve_flows(s: dict, d: dict, ref: dict, notes: dict, v: dict, f: dict):
+    """Set the shares no council publishes so that the service's steady state (``sim.model.flows``)
+    gives the published referrals, re-referral rate, share closed at assessment, CP plan starts
+    and looked-after starts, and the CIN plan length that gives the CIN plans open at 31 March.
+    The flows depend on one another (children who come back are referred and start plans), so
+    the steps repeat until they agree."""
+    from .inputs.compose import with_service
+    from .model import flows
+
+    c = _rereferral_constant(d, ref)
+    base = {r: d["returns"]["routes"][r]["share"] for r in ("no_further_action", "early_help", "closed", "plan_ended")}
+    target_rr = v["rereferral_pct"] / 100 / c
+    target_close = (v["nfa_pct"] + v["not_in_need_pct"]) / 100
+    k_returns = 1.0
+    cfg = with_service(s)  # composed once: the rounds set the values they change on it and on s
+    for _ in range(SOLVE_ROUNDS):
+        before = _flow_values(cfg, flows)
+        within = flows.within_window(cfg)
+        k_returns = _solve_returns(s, cfg, base, target_rr, within, flows)
+        _solve_close(s, cfg, target_close, flows)
+        _solve_contacts(s, d, notes, v["referrals"], f["referrals"], cfg)
+        for _ in range(20):  # plan starts: cheap to read, so solved to the tolerance each round
+            starts = flows.expected_plan_starts_per_day(cfg)
+            off = 0.0
+            for plan, key in (("cp", "cp_started"), ("lac", "cla_started")):
+                have = starts[plan][0] * 365
+                if have > 0:
+                    off = max(off, abs(v[key] / have - 1))
+                    _scale_plan(s, plan, v[key] / have)
+            _sync(cfg, s)
+            if off < TOLERANCE / 4:
+                break
+        _cin_length(s, d, cfg, notes, v, f, flows)
+        after = _flow_values(cfg, flows)
+        if max(abs(a / b - 1) for a, b in zip(after, before) if b) < TOLERANCE / 2:
+            break
+    if not _synced(cfg, s):  # the flows were read from the values written
+        raise AssertionError("the calibration's solved values differ from the service written")
+    starts = flows.expected_plan_starts_per_day(cfg)
+    notes[("returns", "routes")] = (
+        f"D: the shares of the default service's routes scaled together (x{k_returns:.2f}, each at most "
+        f"{MAX_RETURN_SHARE}) so that the steady state's children coming back within 12 months of a referral "
+        f"(sim.model.flows.rereferrals_per_day), by the default service's ratio of its re-referral rate to that "
+        f"({c:.2f}: {_fmt(ref['rereferral_pct'])}% published and simulated), give {f['rereferral_pct'].cited} "
+        f"re-referred; cp_plan_ended scaled by second or subsequent CP plans ({f['cp_subsequent_pct'].cited} "
+        f"against {_fmt(ref['cp_subsequent_pct'])}%); E: the ratio and the split between routes (tune with "
+        "caseflow validate)")
+    ao = s["casework"]["assessment_outcomes"]
+    notes[("casework", "assessment_outcomes")] = (
+        f"D: 'close' set so that the steady state closes {_fmt(100 * target_close)}% of referrals at "
+        f"assessment or conference: those ended NFA ({f['nfa_pct'].cited}) or assessed not in need "
+        f"({f['not_in_need_pct'].cited}); cp and lac so that it starts {f['cp_started'].cited} CP plans and "
+        f"{f['cla_started'].cited} looked-after children a year (it gives {starts['cp'][0] * 365:,.0f} and "
+        f"{starts['lac'][0] * 365:,.0f}); E: the default service's split between s47 and other assessments "
+        f"(s47 cp {ao['s47']['cp']:.3f}, lac {ao['s47']['lac']:.3f}), cin takes the rest")
+    return cfg
+
+
+def _held_outside(s: dict, cfg, notes: dict, v: dict, f: dict, census_year: int) -> None:
+    """The share of first CIN plans held by family practitioners that makes the social workers'
+    cases (assessments in progress, CP plans, looked-after children, CIN plans they hold) the
+    census's cases (caseload per FTE x case-holding FTE)."""
+    from .model import flows
+
+    cases = v["caseload_per_fte"] * v["case_holders_fte"]
+    assessing = v["referrals"] / 365 * _assessing(cfg)
+    stock = _cin_plans_open(v, cfg)
+    cin_starts = flows.expected_plan_starts_per_day(cfg)["cin"][0]
+    first = flows.first_cin_starts_per_day(cfg) / cin_starts if cin_starts > 0 else 1.0
+    sw_cin = cases - assessing - v["cp_at31"] - v["cla_at31"]
+    held = float(np.clip((stock - sw_cin) / (first * stock), 0.0, 0.95)) if first > 0 else 0.0
+    s["casework"]["cin_held_outside"] = round(held, 3)
+    notes[("casework", "cin_held_outside")] = (
+        f"D (decision 0024): {f['caseload_per_fte'].cited} cases per FTE x {f['case_holders_fte'].cited} "
+        f"case-holding FTE (census {census_year}) = {_fmt(round(cases))} cases, less about "
+        f"{_fmt(round(assessing))} assessments in progress, {_fmt(v['cp_at31'])} CP plans and "
+        f"{_fmt(v['cla_at31'])} looked after, leaves {_fmt(round(sw_cin))} CIN plans on social workers' "
+        f"caseloads of about {_fmt(round(stock))} open: this share of the CIN plans that follow an assessment "
+        f"or conference ({first:.0%} of CIN plans; the rest follow a CP plan) is held outside (clipped to "
+        "0-0.95); E: that the census and 31 March count alike")
+
+
+def _flow_values(cfg, flows) -> tuple[float, ...]:
+    """What the solve steps set, to see when a round changes none of them."""
+    starts = flows.expected_plan_starts_per_day(cfg)
+    return (sum(flows.expected_referrals_per_day(cfg).values()), flows.closed_per_day(cfg), starts["cp"][0],
+            starts["lac"][0], starts["cin"][0], cfg.service.casework.plan_duration.cin.mean,
+            cfg.service.returns.routes.closed.share, flows.rereferrals_per_day(cfg))
+
+
+def _solve_close(s: dict, cfg, target: float, flows) -> None:
+    """Scale both routes' 'close' shares so that the steady state closes ``target`` of referrals
+    at assessment or conference (cin takes up the change)."""
+    ao = s["casework"]["assessment_outcomes"]
+    for _ in range(20):
+        have = flows.closed_per_day(cfg) / sum(flows.expected_referrals_per_day(cfg).values())
+        if have <= 0 or abs(target / have - 1) < TOLERANCE / 4:
+            break
+        for row in ao.values():
+            row["close"] = round(min(1.0 - row["cp"] - row["lac"], row["close"] * target / have), 6)
+            row["cin"] = round(max(0.0, 1.0 - row["close"] - row["cp"] - row["lac"]), 6)
+            row["close"] = round(1.0 - row["cin"] - row["cp"] - row["lac"], 6)
+        _sync(cfg, s)
+
+
+_CONSTANT: dict[str, float] = {}
+
+
+def _rereferral_constant(d: dict, ref: dict) -> float:
+    """The default service's re-referral rate (published, and simulated within a point of it:
+    docs/validation.md) over its steady state's approximate rate (``flows.rereferrals_per_day``):
+    what the approximation leaves out, taken to be alike in every council (E)."""
+    from .inputs.compose import with_service
+    from .model import flows
+
+    key = repr(d)  # the default service is read once per calibration; composing it is the slow part
+    if key not in _CONSTANT:
+        cfg = with_service(d)
+        approx = flows.rereferrals_per_day(cfg) / sum(flows.expected_referrals_per_day(cfg).values())
+        _CONSTANT.clear()
+        _CONSTANT[key] = ref["rereferral_pct"] / 100 / approx
+    return _CONSTANT[key]
+
+
+def _sync(cfg, s: dict) -> None:
+    """Set on the composed ``cfg`` the values the solve changes in ``s`` (returns' shares,
+    assessment outcomes, contacts, the CIN plan's length), so that the flows are read without
+    composing again."""
+    for r, route in s["returns"]["routes"].items():
+        getattr(cfg.service.returns.routes, r).share = route["share"]
+    for route, row in s["casework"]["assessment_outcomes"].items():
+        for k, x in row.items():
+            setattr(getattr(cfg.service.casework.assessment_outcomes, route), k, x)
+    cfg.service.demand.contacts_per_year = s["demand"]["contacts_per_year"]
+    cin = s["casework"]["plan_duration"]["cin"]
+    cfg.service.casework.plan_duration.cin.mean = cin["mean"]
+    cfg.service.casework.plan_duration.cin.sd = cin["sd"]
+
+
+def _synced(cfg, s: dict) -> bool:
+    """``cfg`` holds the solved values of ``s`` (what ``_sync`` sets)."""
+    routes = cfg.service.returns.routes
+    outcomes = cfg.service.casework.assessment_outcomes
+    cin = cfg.service.casework.plan_duration.cin
+    return (all(getattr(routes, r).share == x["share"] for r, x in s["returns"]["routes"].items())
+            and all(getattr(getattr(outcomes, route), k) == x for route, row in
+                    s["casework"]["assessment_outcomes"].items() for k, x in row.items())
+            and cfg.service.demand.contacts_per_year == s["demand"]["contacts_per_year"]
+            and (cin.mean, cin.sd) == (s["casework"]["plan_duration"]["cin"]["mean"],
+                                       s["casework"]["plan_duration"]["cin"]["sd"]))
+
+
+def _solve_returns(s: dict, cfg, base: dict, target: float, within: dict, flows) -> float:
+    """Scale the four routes' shares together (capped) so that re-referrals (approximated by
+    ``flows.rereferrals_per_day``) make ``target`` of referrals: bisection, the share rising with
+    the scale."""
+    routes = s["returns"]["routes"]
+
+    def share(k: float) -> float:
+        for r, b in base.items():
+            routes[r]["share"] = round(min(MAX_RETURN_SHARE, b * k), 6)
+            getattr(cfg.service.returns.routes, r).share = routes[r]["share"]
+        return flows.rereferrals_per_day(cfg, within) / sum(flows.expected_referrals_per_day(cfg).values())
+
+    lo, hi = 0.0, max(1.0, MAX_RETURN_SHARE / min(b for b in base.values() if b > 0))
+    if share(hi) <= target:
+        return hi
+    for _ in range(BISECTIONS):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if share(mid) < target else (lo, mid)
+    share(hi)
+    return hi
+
+
+def _scale_plan(s: dict, plan: str, k: float) -> None:
+    """Multiply ``plan``'s share of assessment outcomes by ``k`` (cin takes up the change;
+    'close' is published and stays)."""
+    ao = s["casework"]["assessment_outcomes"]
+    for route in ("s47", "other"):
+        row = ao[route]
+        if row[plan] <= 0:
+            continue
+        others = row["cp" if plan == "lac" else "lac"]
+        room = 1.0 - row["close"] - others
+        row[plan] = round(min(room, row[plan] * k), 6)
+        row["cin"] = round(max(0.0, 1.0 - row["close"] - row["cp"] - row["lac"]), 6)
+        row["close"] = round(1.0 - row["cin"] - row["cp"] - row["lac"], 6)
+
+
+def _assessing(cfg) -> float:
+    """Days from allocation to a completed assessment, on average (calendar days)."""
+    from .distributions import mean_of
+
+    spec = cfg.service.casework.assessment_duration
+    return mean_of(spec) * (7 / 5 if spec.unit == "working_days" else 1)
+
+
+def _cin_plans_open(v: dict, cfg) -> float:
+    """CIN plans open at 31 March: children in need less CP plans, looked-after children, children
+    awaiting assessment and referrals being assessed (referrals a day x the assessment's mean)."""
+    stock = (v["cin_at31"] - v["cp_at31"] - v["cla_at31"] - v["awaiting_assessment"]
+             - v["referrals"] / 365 * _assessing(cfg))
+    return max(stock, 0.05 * v["cin_at31"])
+
+
+def _cin_length(s: dict, d: dict, cfg, notes: dict, v: dict, f: dict, flows) -> None:
+    """The CIN plan's mean length by Little's law: the CIN plans open at 31 March over the
+    service's own CIN plan starts."""
+    cin_d = d["casework"]["plan_duration"]["cin"]
+    cin_starts = flows.expected_plan_starts_per_day(cfg)["cin"][0] * 365
+    stock = _cin_plans_open(v, cfg)
+    mean_cin = float(np.clip(stock / max(cin_starts, 1.0) * 365, 30, 1500))
+    s["casework"]["plan_duration"]["cin"] = {"kind": "lognormal", "mean": round(mean_cin, 1),
+                                             "sd": round(mean_cin * cin_d["sd"] / cin_d["mean"], 1), "unit": "days"}
+    _sync(cfg, s)
+    notes[("casework", "plan_duration", "cin")] = (
+        f"D: Little's law on the CIN plans open at 31 March: {f['cin_at31'].cited} children in need less "
+        f"{_fmt(v['cp_at31'])} CP plans, {_fmt(v['cla_at31'])} looked after, {_fmt(v['awaiting_assessment'])} "
+        f"awaiting assessment and {_assessing(cfg):.0f} days' referrals being assessed leaves about "
+        f"{_fmt(round(stock))} CIN plans, at the service's {_fmt(round(cin_starts))} CIN plan starts a year "
+        f"(sim.model.flows); E: the shape, as the default service's ({_fmt(cin_d['sd'])} on "
+        f"{_fmt(cin_d['mean'])} days)")
+
+
+# E: caps at least this many times the council's published caseload per FTE, so that the teams
+#    have the room the default service's have (its caps are about 1.25-1.5 times its caseload).
+CAP_HEADROOM = 1.3
+
+
+def _vacant_share(s: dict, kind: str) -> float:
+    """The share of the time a post of ``kind`` stands vacant in steady state: leavers a year x the
+    mean time to fill, over a year plus that (a renewal process; newly qualified workers are
+    recruited as permanent ones)."""
+    from .distributions import mean_of
+    from .config import Dist
+
+    wf = s["workforce"]
+    rate = wf["turnover"]["annual_rate"][kind]
+    lag = mean_of(Dist(**wf["recruitment"]["agency" if kind == "agency" else "permanent"]))
+    return rate * lag / (365 + rate * lag)
+
+
+def _split_workforce(s: dict, d: dict, cfg, notes: dict, v: dict, f: dict, census_year: int) -> None:
+    """Case-holding FTE split between the assessment and long-term teams by the work each holds
+    (cases in progress weighted as the caps count them); posts of each kind so that the FTE in
+    post, after the vacancies turnover leaves, is the census's; caps with room above the
+    council's published caseload."""
+    cw = s["casework"]
+    w = cw["case_weights"]
+    s47 = _s47_share(s)
+    assessing = v["referrals"] / 365 * _assessing(cfg) * (s47 * w["assessment_s47"] + (1 - s47) * w["assessment"])
+    plans = (v["cp_at31"] * w["cp"] + v["cla_at31"] * w["lac"]
+             + max(v["caseload_per_fte"] * v["case_holders_fte"] - v["cp_at31"] - v["cla_at31"]
+                   - v["referrals"] / 365 * _assessing(cfg), 0.0) * w["cin"])
+    caps = {t: s["workforce"][t]["caseload_cap"]["permanent"] for t in ("assessment", "long_term")}
+    need = {"assessment": assessing / caps["assessment"], "long_term": plans / caps["long_term"]}
+    share_a = need["assessment"] / (need["assessment"] + need["long_term"])
+    total = v["case_holders_fte"]
+    agency = v["agency_rate_pct"] / 100
+    vacant = {k: _vacant_share(s, k) for k in ("permanent", "agency", "asye")}
+    for team, part in (("assessment", share_a), ("long_term", 1 - share_a)):
+        groups = d["workforce"][team]["groups"]
+        fte0 = sum(g["count"] * g["fte"] for g in groups)
+        asye = sum(g["count"] * g["fte"] for g in groups if g["kind"] == "asye") / fte0
+        n = total * part  # FTE in post
+        in_post = {"agency": n * agency, "asye": n * asye}
+        in_post["permanent"] = max(1.0, n - in_post["agency"] - in_post["asye"])
+        posts = {k: round(x / (1 - vacant[k])) for k, x in in_post.items()}
+        posts["permanent"] = max(1, posts["permanent"])
+        s["workforce"][team]["groups"] = [{"count": posts[k], "kind": k, "fte": 1.0}
+                                          for k in ("permanent", "agency", "asye") if posts[k] > 0]
+        notes[("workforce", team, "groups")] = (
+            f"D: {f['case_holders_fte'].cited} case-holding FTE in post at 30 Sept {census_year}, {part:.0%} in "
+            f"this team by the work each team holds (about {_fmt(round(assessing))} weighted assessments in "
+            f"progress against {_fmt(round(plans))} weighted plans on social workers' caseloads, each over the "
+            f"team's cap); agency {f['agency_rate_pct'].cited} of FTE, newly qualified as the default service's "
+            f"share (E); posts = FTE in post / (1 - the share of the time turnover leaves a post vacant: "
+            f"permanent {vacant['permanent']:.1%}, agency {vacant['agency']:.1%}, from the turnover and "
+            "recruitment times below); part-time posts counted whole (E)")
+        cap = s["workforce"][team]["caseload_cap"]
+        low = int(np.ceil(v["caseload_per_fte"] * CAP_HEADROOM))
+        if cap["permanent"] < low:
+            scale = low / cap["permanent"]
+            for kind in cap:
+                cap[kind] = int(np.ceil(cap[kind] * scale))
+        notes[("workforce", team, "caseload_cap")] = (
+            f"E: the default service's caps, raised if need be to at least {CAP_HEADROOM} x the council's "
+            f"caseload of {f['caseload_per_fte'].cited} per case-holding FTE at 30 Sept {census_year} (R)")
+
+
+def _allocation_delay(s: dict, notes: dict, v: dict, f: dict) -> None:
+    """The wait from referral to the assessment team's queue that gives the published children
+    awaiting assessment at 31 March by Little's law (awaiting = referrals a day x mean wait),
+    the teams having room for the rest.  In working days (5 in 7 calendar days), so that it ends
+    on a day allocation is made."""
+    per_day = v["referrals"] / 365
+    mean = max(v["awaiting_assessment"], 0.0) / per_day if per_day > 0 else 0.0
+    if mean <= 0:
+        s["casework"]["allocation_delay"] = {"kind": "fixed", "value": 0.0, "unit": "working_days"}
+    else:
+        s["casework"]["allocation_delay"] = {"kind": "exponential", "mean": round(mean * 5 / 7, 2),
+                                             "unit": "working_days"}
+    notes[("casework", "allocation_delay")] = (
+        f"D: Little's law, {f['awaiting_assessment'].cited} children awaiting assessment at 31 March at "
+        f"{_fmt(v['referrals'])} referrals a year: a mean of {mean:.1f} calendar days ({mean * 5 / 7:.1f} "
+        "working days) from referral to the allocation queue; E: its shape (exponential), and that the teams "
+        "have room for the rest")
+
+
+def _solve_contacts(s: dict, d: dict, notes: dict, referrals: float, found: "Found", cfg=None) -> None:
     """Set ``contacts_per_year`` so that the calibrated service's expected referrals (its MASH
     outcomes, its children coming back: ``sim.model.flows``) equal the published referrals, and
     scale the MASH team with it.  Referrals are proportional to contacts for fixed shares, so one
@@ -482,10 +745,12 @@ def _solve_contacts(s: dict, d: dict, notes: dict, referrals: float, found: "Fou
     from .inputs.compose import with_service
     from .model.flows import expected_referrals_per_day
 
-    trial = float(s["demand"]["contacts_per_year"])
-    expected = 365.0 * sum(expected_referrals_per_day(with_service(s)).values())
+    cfg = with_service(s) if cfg is None else cfg
+    trial = float(cfg.service.demand.contacts_per_year)
+    expected = 365.0 * sum(expected_referrals_per_day(cfg).values())
     contacts = int(round(trial * referrals / expected, -1)) if expected > 0 else int(trial)
     s["demand"]["contacts_per_year"] = contacts
+    cfg.service.demand.contacts_per_year = contacts
     notes[("demand", "contacts_per_year")] = (
         f"D: every contact, children coming back included, set so that the service's expected referrals "
         f"(sim.model.flows, with the MASH outcomes and returns below) equal {found.cited} referrals"
@@ -496,18 +761,6 @@ def _solve_contacts(s: dict, d: dict, notes: dict, referrals: float, found: "Fou
             else round(g0["count"] * ratio)
     notes[("workforce", "mash")] = (f"E: the default service's MASH team scaled by contacts "
                                     f"(x{ratio:.2f}); no council publishes MASH posts")
-
-
-def _cin_stock_and_starts(v: dict, s: dict, sigma: float) -> tuple[float, float]:
-    """CIN plans open at 31 March and CIN plan starts a year, from published figures and a
-    service's assessment and conference outcomes (the same reckoning for the council and for the
-    default service, so that its errors cancel in the ratio)."""
-    cw = s["casework"]
-    ao, conf = cw["assessment_outcomes"], cw["conference_outcomes"]
-    stock = v["cin_at31"] - v["cp_at31"] - v["cla_at31"] - v["referrals"] * ASSESSMENT_DAYS / 365
-    per_referral = (sigma * (ao["s47"]["cin"] + ao["s47"]["cp"] * conf["cin"]) + (1 - sigma) * ao["other"]["cin"])
-    starts = v["referrals"] * per_referral + v["cp_started"] * cw["plan_endings"]["cp"]["cin"]
-    return max(stock, 0.05 * v["cin_at31"]), max(starts, 1.0)
 
 
 # --------------------------------------------------------------------------- the YAML file
@@ -521,7 +774,9 @@ def _scalar(x: Any) -> str:
     if x is None:
         return "null"
     if isinstance(x, float):
-        return repr(round(x, 6))
+        text = repr(round(x, 6))
+        # YAML 1.1 (PyYAML) reads 1e-05 as a string: write small values out in full.
+        return f"{round(x, 6):.6f}".rstrip("0") if "e" in text else text
     if isinstance(x, (int,)):
         return str(x)
     text = yaml.safe_dump(x, default_flow_style=True, width=10_000).strip()

@@ -181,6 +181,10 @@ class CaseworkConfig:
     # referral): a late allocation delays the completion (docs/decisions/0021).
     assessment_duration: Dist = field(default_factory=Dist)
     min_assessment_after_visit: Dist = field(default_factory=Dist)
+    # From an accepted referral to the assessment team's queue (a manager's allocation meeting,
+    # triage): with the wait for a worker with room, it sets the children awaiting assessment at
+    # 31 March.  Fixed 0 (the default): straight to the queue.
+    allocation_delay: Dist = field(default_factory=lambda: Dist(kind="fixed", value=0.0, unit="days"))
     assessment_outcomes: AssessmentOutcomesByRoute = field(default_factory=AssessmentOutcomesByRoute)
     # s47 assessments of a child who has had a CP plan before (null: as any s47 assessment).
     s47_after_cp: Optional[AssessmentOutcomeShares] = None
@@ -675,7 +679,8 @@ def validate(cfg: RunConfig) -> None:
     for p in PRIORITIES:
         _check_shares(f"service.mash.outcomes.{p}", getattr(m.outcomes, p))
     c = s.casework
-    for name in ("visit_delay_s47", "visit_delay", "assessment_duration", "min_assessment_after_visit", "conference_delay"):
+    for name in ("visit_delay_s47", "visit_delay", "assessment_duration", "min_assessment_after_visit",
+                 "allocation_delay", "conference_delay"):
         _check_dist(f"service.casework.{name}", getattr(c, name))
     for route in ("s47", "other"):
         _check_shares(f"service.casework.assessment_outcomes.{route}", getattr(c.assessment_outcomes, route))

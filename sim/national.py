@@ -114,6 +114,16 @@ def figure_rows(per_rep: pd.DataFrame, published: dict[tuple[int, str], float | 
     return rows
 
 
+def nominal_coverage(n):
+    """The chance that one more draw from the replications' own distribution falls between the
+    10th and 90th percentiles of ``n`` replications (numpy's linear interpolation): the coverage
+    a perfect model would reach, 0.8 (n - 1) / (n + 1), so 72% with 20 replications, not 80%.
+    (The k-th smallest of n draws sits at the k/(n+1) quantile on average; the two percentiles
+    sit at ranks 1 + 0.1 (n - 1) and 1 + 0.9 (n - 1).)"""
+    n = np.asarray(n, float)
+    return np.where(n >= 2, 0.8 * (n - 1) / (n + 1), np.nan)
+
+
 def coverage(table: pd.DataFrame, targets: Sequence[str] = TARGET_FIGURES,
              target: float = TARGET_COVERAGE) -> pd.DataFrame:
     """Per figure (and year, if several): councils with a published value, how many inside the
@@ -133,11 +143,17 @@ def coverage(table: pd.DataFrame, targets: Sequence[str] = TARGET_FIGURES,
         "median_ratio": g["ratio"].median(),
     }).reset_index()
     out["coverage_pct"] = 100.0 * out["inside"] / out["councils"]
+    n = g["replications_with_value"].median().to_numpy(float) if "replications_with_value" in t else np.nan
+    out["nominal_pct"] = 100.0 * nominal_coverage(n)
     out["target_figure"] = out["figure"].isin(targets)
     out["meets_target"] = np.where(out["target_figure"], out["coverage_pct"] >= 100 * target, np.nan)
-    cols = [*keys, "councils", "inside", "coverage_pct", "published_below_range", "published_above_range",
+    cols = [*keys, "councils", "inside", "coverage_pct", "nominal_pct", "published_below_range", "published_above_range",
             "median_ratio", "target_figure", "meets_target"]
-    return out[cols]
+    from .projections.published import FIGURE_KEYS
+
+    order = {k: i for i, k in enumerate(FIGURE_KEYS)}
+    out["_order"] = out["figure"].map(lambda k: order.get(k, len(order)))
+    return out.sort_values([*keys[:-1], "_order"], kind="stable")[cols].reset_index(drop=True)
 
 
 def worst_misses(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:

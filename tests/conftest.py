@@ -20,3 +20,19 @@ def baseline_run():
     service = Service(cfg, 0)
     service.run()
     return cfg, service
+
+
+@pytest.fixture(scope="session", autouse=True)
+def presets_cache(tmp_path_factory):
+    """Council presets (``service=la/...``) are cached in a folder of the test session's own, never
+    in the user's cache; shared by the session's tests, so each preset is calibrated once."""
+    import os
+
+    folder = tmp_path_factory.mktemp("caseflow-cache")
+    before = os.environ.get("CASEFLOW_CACHE_DIR")
+    os.environ["CASEFLOW_CACHE_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("CASEFLOW_CACHE_DIR", None)
+    else:
+        os.environ["CASEFLOW_CACHE_DIR"] = before

@@ -177,7 +177,7 @@ class Casework:
                 case.s47, case.work_left = enquiry, work if spec.unit == "working_days" else work * 5 / 7
                 self.log(ReferralAccepted(self.env.now, case.case_id, priority, enquiry, case.child_id,
                                           "opening_stock"))
-                self.service.refer_for_assessment(case)
+                self.service.refer_for_assessment(case, delay=False)
 
     def open_stock(self, plan_starts_per_day: dict[str, tuple[float, float]]) -> None:
         """Plans already open when the simulation starts.

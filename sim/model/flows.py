@@ -32,6 +32,7 @@ class Routing:
     plan_starts: dict[str, float]
     after_cp: dict[str, float]
     exits: dict[tuple[str, bool], float]
+    first_cin: float = 0.0    # CIN plans started straight after an assessment or conference
 
 
 def _mix(shares: PriorityShares) -> dict[str, float]:
@@ -76,7 +77,7 @@ def routing(cfg: RunConfig, mix: dict[str, float], had_cp: bool = False) -> Rout
     starts = {"cin": x["cin0"] + x["cin1"], "cp": x["cp0"] + x["cp1"], "lac": x["lac0"] + x["lac1"]}
     # The part of each plan's starts for children who had a CP plan before it began.
     after = {"cin": x["cin1"], "cp": x["cp1"], "lac": x["lac1"]}
-    return Routing(starts, after, exits)
+    return Routing(starts, after, exits, direct["cin0"] + direct["cin1"])
 
 
 def return_mixes(cfg: RunConfig) -> dict[str, dict[str, float]]:
@@ -99,7 +100,8 @@ def contact_rates(cfg: RunConfig) -> tuple[float, dict[tuple[str, bool], float]]
         return total, dict.fromkeys(STATES, 0.0)
     new = routing(cfg, _mix(cfg.service.demand.priority)).exits
     mixes = return_mixes(cfg)
-    p = np.array([[routing(cfg, mixes[kj], hj).exits[si] for kj, hj in STATES] for si in STATES])
+    routed = {(kj, hj): routing(cfg, mixes[kj], hj).exits for kj, hj in STATES}  # once per state
+    p = np.array([[routed[state][si] for state in STATES] for si in STATES])
     per_new = np.linalg.solve(np.eye(len(STATES)) - share[:, None] * p, share * np.array([new[k] for k in STATES]))
     n = total / (1.0 + per_new.sum())
     return float(n), {k: float(n * v) for k, v in zip(STATES, per_new)}
@@ -131,3 +133,88 @@ def expected_referrals_per_day(cfg: RunConfig) -> dict[str, float]:
         for p in PRIORITIES:
             out[p] += per_year / 365.0 * mix[p] * getattr(outcomes, p).referral
     return out
+
+
+def referral_sources(cfg: RunConfig) -> tuple[float, float]:
+    """Referrals a calendar day from children new to the front door, and from children coming
+    back (after any earlier contact): the steady state of the routing above."""
+    new, returning = contact_rates(cfg)
+    mixes = return_mixes(cfg)
+    outcomes = cfg.service.mash.outcomes
+
+    def referred(mix: dict[str, float]) -> float:
+        return sum(mix[p] * getattr(outcomes, p).referral for p in PRIORITIES)
+
+    first = new / 365.0 * referred(_mix(cfg.service.demand.priority))
+    back = sum(v / 365.0 * referred(mixes[k]) for (k, _), v in returning.items())
+    return first, back
+
+
+def _by_source(cfg: RunConfig, value) -> float:
+    """``value(routing, mix)`` a calendar day, summed over new children and children coming back."""
+    new, returning = contact_rates(cfg)
+    mixes = return_mixes(cfg)
+    total = new / 365.0 * value(routing(cfg, _mix(cfg.service.demand.priority)))
+    for (k, h), per_year in returning.items():
+        total += per_year / 365.0 * value(routing(cfg, mixes[k], h))
+    return total
+
+
+def first_cin_starts_per_day(cfg: RunConfig) -> float:
+    """CIN plans started a day straight after an assessment or conference (not after a CP plan):
+    the plans ``casework.cin_held_outside`` may send outside the social work teams."""
+    return _by_source(cfg, lambda r: r.first_cin)
+
+
+def closed_per_day(cfg: RunConfig) -> float:
+    """Referrals closed a day at assessment or at an initial conference."""
+    return _by_source(cfg, lambda r: r.exits[("closed", False)] + r.exits[("closed", True)])
+
+
+WINDOW_DAYS = 365.0   # a re-referral: a referral within 12 months of the child's previous one (DfE C1)
+DRAWS = 20_000
+
+
+def within_window(cfg: RunConfig, seed: int = 0) -> dict[str, float]:
+    """For children who come back after a referral closed at assessment or conference, after a
+    CIN or looked-after plan, or after a CP plan: the chance that their return comes within 12
+    months of that referral (the wait for allocation, the assessment, the plan and the delay
+    before coming back, ``DRAWS`` draws of each)."""
+    from ..distributions import draw_array, mean_of
+
+    cw = cfg.service.casework
+    rng = np.random.default_rng(seed)
+
+    def days(spec) -> np.ndarray:
+        x = draw_array(spec, rng, DRAWS)
+        return x * 7 / 5 if spec.unit == "working_days" else x
+
+    wait = mean_of(cw.allocation_delay) * (7 / 5 if cw.allocation_delay.unit == "working_days" else 1)
+    before = wait + days(cw.assessment_duration) + days(cfg.service.returns.delay)
+    plan = {p: days(getattr(cw.plan_duration, p)) for p in PLANS}
+    starts = expected_plan_starts_per_day(cfg)
+    cin_ends = starts["cin"][0] * cw.plan_endings.cin.close   # plans that end the case (a looked-after
+    lac_ends = starts["lac"][0]                                # plan always does)
+    ended = cin_ends + lac_ends
+    after_plan = ((cin_ends * np.mean(before + plan["cin"] < WINDOW_DAYS)
+                   + lac_ends * np.mean(before + plan["lac"] < WINDOW_DAYS)) / ended if ended > 0 else 0.0)
+    return {"closed": float(np.mean(before < WINDOW_DAYS)), "plan_ended": float(after_plan),
+            "cp_plan_ended": float(np.mean(before + plan["cp"] < WINDOW_DAYS))}
+
+
+def rereferrals_per_day(cfg: RunConfig, within: dict[str, float] | None = None) -> float:
+    """Referrals a day of children referred in the 12 months before, approximately: children who
+    come back after a referral closed at assessment or conference or after a plan, within 12
+    months of it (``within_window``).  Children who come back after a contact that ended at the
+    MASH are left out (an earlier referral, if any, is further back); ``sim.calibrate`` corrects
+    for what this leaves out by the default service's ratio of simulated to approximate."""
+    within = within_window(cfg) if within is None else within
+    _, returning = contact_rates(cfg)
+    mixes = return_mixes(cfg)
+    outcomes = cfg.service.mash.outcomes
+    total = 0.0
+    for (k, _), per_year in returning.items():
+        if k in within:
+            referred = sum(mixes[k][p] * getattr(outcomes, p).referral for p in PRIORITIES)
+            total += per_year / 365.0 * referred * within[k]
+    return total

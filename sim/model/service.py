@@ -8,6 +8,7 @@ import simpy
 
 from ..calendar import WorkingCalendar
 from ..config import RunConfig, add_months, horizon_end, parse_date
+from ..distributions import Sampler, sampler_in_clock_days
 from ..log import EventLog, collector_paused
 from ..events import CaseReallocated, HeldOutsideSocialWork, PlanBeforeStart
 from ..state import PostState, ServiceState, WorkerState
@@ -41,6 +42,10 @@ class Service:
         self.weights = {"assessment": cw.assessment, "assessment_s47": cw.assessment_s47,
                         "cin": cw.cin, "cp": cw.cp, "lac": cw.lac}
 
+        delay = cfg.service.casework.allocation_delay
+        self.allocation_due = (None if delay.kind == "fixed" and not delay.value
+                               else sampler_in_clock_days(Sampler(delay, self.streams("allocation_delay")),
+                                                          self.calendar))
         self.workforce = Workforce(self.env, self)
         self.teams = self.workforce.teams
         self.mash = Mash(self.env, self)
@@ -108,9 +113,15 @@ class Service:
         del self.open_cases[case.case_id]
         self.front_door.left(case, way_out)
 
-    def refer_for_assessment(self, case: Case) -> None:
+    def refer_for_assessment(self, case: Case, delay: bool = True) -> None:
+        """The referral joins the assessment team's queue, after ``casework.allocation_delay``
+        (none for the assessments already under way when the simulation starts)."""
         case.stage = "awaiting_allocation"
         case.referred_at = self.env.now
+        if delay and self.allocation_due is not None:
+            wait = self.env.timeout(self.allocation_due(self.env.now) - self.env.now)
+            wait.callbacks.append(lambda _e: self.allocation["assessment"].refer(case, PRIORITY_RANK[case.priority]))
+            return
         self.allocation["assessment"].refer(case, PRIORITY_RANK[case.priority])
 
     def weight_of(self, case: Case, team: str) -> float:
