@@ -419,6 +419,7 @@ def calibrate(la: str | int, year: int, name: str | None = None) -> Calibration:
     cfg = _solve_flows(s, d, ref, notes, v, f)
     _held_outside(s, cfg, notes, v, f, census_year)
     _split_workforce(s, d, cfg, notes, v, f, census_year)
+    _uncertainty(s, cfg, notes, v, f)
     return Calibration(s, notes, header, c, year, census_year, substituted)
 
 
@@ -715,6 +716,39 @@ def _split_workforce(s: dict, d: dict, cfg, notes: dict, v: dict, f: dict, censu
         notes[("workforce", team, "caseload_cap")] = (
             f"E: the default service's caps, raised if need be to at least {CAP_HEADROOM} x the council's "
             f"caseload of {f['caseload_per_fte'].cited} per case-holding FTE at 30 Sept {census_year} (R)")
+
+
+def _uncertainty(s: dict, cfg, notes: dict, v: dict, f: dict) -> None:
+    """Each estimated parameter's relative standard error from the counts behind it, as if each
+    count were Poisson (1/sqrt(count), summed in squares for a ratio of two counts): what each
+    replication draws from when ``parameter_draws`` is on (``sim.uncertainty``, decision 0030)."""
+    from .config import MAX_PARAMETER_CV
+
+    def cv(*counts: float) -> float:
+        return round(min(MAX_PARAMETER_CV, float(np.sqrt(sum(1 / max(c, 1.0) for c in counts)))), 4)
+
+    rereferrals = v["rereferral_pct"] / 100 * v["referrals"]
+    subsequent = v["cp_subsequent_pct"] / 100 * v["cp_started"]
+    leavers = v["turnover_rate_pct"] / 100 * v["case_holders_fte"]
+    s["uncertainty"] = {
+        "contacts_per_year": cv(v["referrals"]),
+        "cin_plan_length": cv(_cin_plans_open(v, cfg)),
+        "cp_plan_length": cv(v["cp_at31"], v["cp_started"]),
+        "lac_plan_length": cv(v["cla_at31"], v["cla_started"]),
+        "allocation_delay": cv(v["awaiting_assessment"]) if v["awaiting_assessment"] > 0 else 0.0,
+        "returns": cv(rereferrals),
+        "cp_returns": cv(subsequent),
+        "turnover": cv(leavers),
+    }
+    notes[("uncertainty",)] = (
+        f"D (decision 0030): relative standard errors of the values above, from the counts they were estimated "
+        f"from, each taken as Poisson (1/sqrt(count)): referrals ({_fmt(v['referrals'])}), CIN plans open "
+        f"(about {_fmt(round(_cin_plans_open(v, cfg)))}), CP plans open and started ({_fmt(v['cp_at31'])}, "
+        f"{_fmt(v['cp_started'])}), looked after and starting ({_fmt(v['cla_at31'])}, {_fmt(v['cla_started'])}), "
+        f"awaiting assessment ({_fmt(v['awaiting_assessment'])}), re-referrals (about {_fmt(round(rereferrals))}), "
+        f"second CP plans (about {_fmt(round(subsequent))}), leavers (about {_fmt(round(leavers))} FTE); each "
+        "replication draws its own values when parameter_draws is on; a substituted figure's count is the "
+        "substitute's at this council's size (E)")
 
 
 def _allocation_delay(s: dict, notes: dict, v: dict, f: dict) -> None:

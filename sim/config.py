@@ -377,6 +377,22 @@ class CalibrationInfo:
 
 
 @dataclass
+class UncertaintyConfig:
+    """Relative standard errors (coefficients of variation) of parameters estimated from published
+    counts, drawn per replication when ``parameter_draws`` is on (``sim.uncertainty``, decision
+    0030); 0: not drawn."""
+
+    contacts_per_year: float = 0.0   # demand.contacts_per_year
+    cin_plan_length: float = 0.0     # casework.plan_duration.cin, stretched
+    cp_plan_length: float = 0.0      # casework.plan_duration.cp
+    lac_plan_length: float = 0.0     # casework.plan_duration.lac
+    allocation_delay: float = 0.0    # casework.allocation_delay
+    returns: float = 0.0             # returns.routes' shares but cp_plan_ended's
+    cp_returns: float = 0.0          # returns.routes.cp_plan_ended.share
+    turnover: float = 0.0            # workforce.turnover.annual_rate of permanent and newly qualified staff
+
+
+@dataclass
 class ServiceConfig:
     name: str = "service"
     la_code: Optional[int] = None   # the council's DfE code (old_la_code; 892 = Nottingham), for validate
@@ -388,6 +404,7 @@ class ServiceConfig:
     returns: ReturnsConfig = field(default_factory=ReturnsConfig)
     workforce: WorkforceConfig = field(default_factory=WorkforceConfig)
     funding: List[FundingAction] = field(default_factory=list)
+    uncertainty: UncertaintyConfig = field(default_factory=lambda: UncertaintyConfig())
 
 
 @dataclass
@@ -415,6 +432,8 @@ class RunConfig:
     # The N of the "% children seen within N working days of referral / of contact" figures.
     seen_within_working_days: List[int] = field(default_factory=lambda: [1, 5, 10])
     report: bool = True           # write the workbook, charts and HTML report into the output folder
+    # Each replication draws the parameters its service lists under service.uncertainty (decision 0030).
+    parameter_draws: bool = True
     scenario: ScenarioInfo = field(default_factory=ScenarioInfo)
     service: ServiceConfig = field(default_factory=ServiceConfig)
 
@@ -478,6 +497,7 @@ MAX_CASELOAD_CAP = 500
 MAX_FLUSH_EVENTS = 5_000_000
 MAX_WORKERS_PER_CORE = 4
 MAX_COST = 1e9                         # pounds (a year per FTE, or a package in total)
+MAX_PARAMETER_CV = 1.0   # service.uncertainty: a relative error above 1 says the count behind it is too small to use
 MAX_ANNUAL_TREND = 0.5                 # service.demand.annual_trend: at most 50% a year either way
 MAX_FACTOR = 100.0                     # seasonality factors, turnover multipliers
 MAX_ROUND_FAILURE = 0.99               # chance a recruitment round fails (at 1 a post is never filled)
@@ -652,6 +672,8 @@ def validate(cfg: RunConfig) -> None:
         _whole("service.calibration.year", s.calibration.year, 2000, 2100)
     if len(s.calibration.figures) > 200 or any(not re.fullmatch(r"[a-z0-9_]{1,64}", str(f)) for f in s.calibration.figures):
         raise ConfigError("service.calibration.figures", "must list at most 200 figure keys such as referrals or cp_at31")
+    for f in fields(UncertaintyConfig):
+        _number(f"service.uncertainty.{f.name}", getattr(s.uncertainty, f.name), 0, MAX_PARAMETER_CV)
     d = s.demand
     _number("service.demand.contacts_per_year", d.contacts_per_year, 0, MAX_CONTACTS_PER_YEAR, low_open=True)
     expected = d.contacts_per_year * simulated_years(cfg)

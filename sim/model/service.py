@@ -13,6 +13,7 @@ from ..log import EventLog, collector_paused
 from ..events import CaseReallocated, HeldOutsideSocialWork, PlanBeforeStart
 from ..state import PostState, ServiceState, WorkerState
 from ..streams import Streams
+from ..uncertainty import drawn
 from .allocation import Allocation
 from .case import PLAN_RANK, PRIORITY_RANK, Case
 from .casework import Casework
@@ -25,6 +26,7 @@ from .workforce import Workforce
 
 class Service:
     def __init__(self, cfg: RunConfig, replication: int = 0, sink=None):
+        cfg = drawn(cfg, replication)  # this replication's own parameter values (sim.uncertainty)
         self.cfg = cfg
         self.replication = replication
         start = parse_date("start_date", cfg.start_date)
