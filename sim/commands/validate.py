@@ -14,9 +14,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-import pandas as pd
-import yaml
+from typing import TYPE_CHECKING
 
 from .. import kpis, signals
 from ..config import RunConfig, horizon_end, to_plain
@@ -27,8 +25,9 @@ from ..inputs.folders import check_results_dir
 from ..inputs.overrides import parse_setting
 from ..parts import WorkFolder, results_key
 from ..formats import fmt_number
-from ..report import manifest, report_outputs, write_reports
-from ..runner import gather, run_to_folder
+
+if TYPE_CHECKING:  # numpy, pandas, the runner and the reports are imported when a run starts
+    import pandas as pd
 from .run_folder import progress_bars, say_resuming, working_in
 
 USAGE = """usage: caseflow validate year=Y [la=CODE|NAME] [scenario=NAME] [replications=20] [key=value ...]
@@ -211,6 +210,9 @@ def in_sample(cfg: RunConfig, key: str, year: int) -> bool:
 def validation_table(per_rep: pd.DataFrame, reference: dict[str, float | None], cfg: RunConfig, year: int,
                      la_code: int) -> tuple[pd.DataFrame, list[str]]:
     """One row per figure with a published value; and the figures left out (not published)."""
+    import numpy as np
+    import pandas as pd
+
     rows, skipped = [], []
     for key, pub in reference.items():
         if pub is None:
@@ -262,11 +264,11 @@ def settings_lines(cfg: RunConfig, year: int, la_code: int, council: str, notes:
 
 
 def _cell(x: float) -> str:
-    return "" if pd.isna(x) else fmt_number(float(x))
+    return "" if x is None or x != x else fmt_number(float(x))   # x != x: NaN
 
 
 def _range(r) -> str:
-    return f"{_cell(r['sim_p10'])} – {_cell(r['sim_p90'])}" if not pd.isna(r["sim_p10"]) else "no value"
+    return f"{_cell(r['sim_p10'])} – {_cell(r['sim_p90'])}" if r["sim_p10"] == r["sim_p10"] else "no value"
 
 
 def validation_markdown(table: pd.DataFrame, skipped: list[str], cfg: RunConfig, year: int, la_code: int,
@@ -323,6 +325,11 @@ def print_validation(table: pd.DataFrame, skipped: list[str], cfg: RunConfig, ye
 
 def _run(job: Composed, year: int, la_code: int, council: str, reference: dict, notes: list[str],
          provenance: dict) -> None:
+    import yaml
+
+    from ..report import manifest, report_outputs, write_reports
+    from ..runner import gather, run_to_folder
+
     cfg = job.cfg
     started = dt.datetime.now(dt.timezone.utc)
     folder = WorkFolder(Path(cfg.results_dir) / "validate", results_key([cfg]), prefix="validate")
