@@ -25,7 +25,7 @@ def _run(argv):
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     results = tmp_path_factory.mktemp("national")
-    assert _run(["validate", "year=2024", "la=rutland,201", "replications=3", "executor=serial", "report=false",
+    assert _run(["validate", "year=2024", "la=rutland,201", "replications=3", "executor=serial",
                  f"results_dir={results}"]) == 0
     (out,) = (results / "validate").iterdir()
     return out
@@ -74,6 +74,10 @@ def test_charts_councils_and_manifest(folder):
     assert m["command"][:3] == ["caseflow", "validate", "year=2024"] and m["git"]
     assert "validation.md" in m["outputs"] and not (folder / "councils").exists()
     assert "2 councils" in (folder / "validation.md").read_text()
+    from sim.reports.workbook import read_sheet
+
+    headers, rows = read_sheet(folder / "workbook.xlsx", "Councils")
+    assert len(rows) == len(table) and "published" in headers
 
 
 def test_nominal_coverage_is_what_exchangeable_draws_give():

@@ -151,6 +151,8 @@ def run(jobs, skipped: dict[int, str], year: int, overrides: list[str], command:
             from ..reports.coverage_charts import coverage_charts
 
             charts = coverage_charts(table, folder.path / "charts")
+            if first.report:
+                national_workbook(folder.path / "workbook.xlsx", table, cover, councils_table(jobs, skipped), year)
             timing = {"calibrate_and_compose_seconds": round(prepared_seconds, 2),
                       "simulate_and_project_seconds": round(simulated, 2),
                       "council_replications": todo,
@@ -236,6 +238,25 @@ def national_table(jobs, per_rep: pd.DataFrame, year: int) -> pd.DataFrame:
 
     extra = ["la_name", "region", "label", "unit", "period", "ratio", "replications_with_value"]
     return pd.DataFrame(rows, columns=COLUMNS + extra)
+
+
+def national_workbook(path: Path, table: pd.DataFrame, cover: pd.DataFrame, councils: pd.DataFrame,
+                      year: int) -> Path:
+    """The national tables in Excel: coverage by figure, every council's figures, the councils."""
+    from ..reports.workbook import Sheet, write_workbook
+
+    labels = table.drop_duplicates("figure").set_index("figure")["label"]
+    c = cover.assign(label=cover["figure"].map(labels))
+    c = c[["figure", "label", *[k for k in c.columns if k not in ("figure", "label")]]]
+    rows = table[["la_code", "la_name", "region", "figure", "label", "unit", "period", "published", "sim_p10",
+                  "sim_p50", "sim_p90", "inside", "in_sample", "ratio"]]
+    pct = {"coverage_pct": "%", "nominal_pct": "%", "median_ratio": "number"}
+    return write_workbook(path, [
+        Sheet("Coverage", c, f"Councils whose published value lies inside the simulated 10–90% range, DfE year {year}",
+              pct, notes=("Nominal: the share a perfect model would reach with this many replications.",)),
+        Sheet("Councils", rows, f"Every council's figures, DfE year {year}", {"ratio": "number"}, row_unit="unit"),
+        Sheet("Runs", councils, "Councils run, and why any was not"),
+    ])
 
 
 def councils_table(jobs, skipped: dict[int, str]) -> pd.DataFrame:
