@@ -52,7 +52,8 @@ DIVISORS = ("referrals", "cp_started", "cp_at31", "cla_at31", "cla_started", "cl
 # The published figures the written values are set from (caseflow validate marks them in_sample).
 CALIBRATION_FIGURES = ("referrals", "rereferral_pct", "closed_at_assessment_pct", "cp_at31", "cp_started",
                        "cp_subsequent_pct", *CP_BANDS, "cla_at31", "cla_started", "cla_ceased", "cin_at31",
-                       "case_holders_fte", "caseload_per_fte", "turnover_rate_pct", "agency_rate_pct")
+                       "case_holders_fte", "caseload_per_fte", "turnover_rate_pct", "agency_rate_pct",
+                       "awaiting_assessment")
 
 
 # --------------------------------------------------------------------------- published values

@@ -236,3 +236,16 @@ def test_a_preset_is_the_calibrated_service(presets_cache):
         with pytest.raises(InputError) as e:
             compose_job([f"service={value}"])
         assert "'service'" in str(e.value) and words in str(e.value), value
+
+
+def test_nottingham_2022_calibrated_meets_the_fidelity_bar(tmp_path):
+    """Issue 9's bar on the calibrated service: Nottingham's preset for 2022, validated on 2022,
+    has at least 80% of the figures inside the simulated 10th-90th range and none off by a factor
+    of two (docs/validation.md gives the 20-replication table; 10 here, for time)."""
+    caseflow(["validate", "year=2022", "la=nottingham", "replications=10", "report=false",
+              f"results_dir={tmp_path}"])
+    (out,) = (tmp_path / "validate").iterdir()
+    table = pandas.read_csv(out / "validation.csv")
+    ratio = table["sim_p50"] / table["published"]
+    assert table["inside"].mean() >= 0.8, table.loc[~table["inside"], "figure"].tolist()
+    assert ratio.between(0.5, 2).all()
