@@ -355,16 +355,21 @@ def calibrate(la: str | int, year: int, name: str | None = None) -> Calibration:
     # ---- plan lengths
     mean_cp = v["cp_at31"] / v["cp_started"] * 365
     bins = cp_duration_bins([v[b] for b in CP_BANDS], mean_cp)
-    s["casework"]["plan_duration"]["cp"] = {"kind": "empirical", "edges": list(CP_BIN_EDGES), "counts": bins,
-                                            "unit": "days"}
+    fitted = mean_of_bins(bins)
+    # The fit holds the mean only near Little's law's (up to 7% off): the edges are stretched so
+    # that it is exact, and the stock at 31 March with it.
+    stretch = mean_cp / fitted if fitted > 0 else 1.0
+    s["casework"]["plan_duration"]["cp"] = {"kind": "empirical", "edges": [round(e * stretch, 2) for e in CP_BIN_EDGES],
+                                            "counts": bins, "unit": "days"}
     bands = ", ".join(f"{lab} {_fmt(v[b])}%" for lab, b in zip(("<=3m", "3-6m", "6-12m", "1-2y", "2y+"), CP_BANDS))
     band_src = f["cp_at31_under_3m_pct"]
     notes[("casework", "plan_duration", "cp")] = (
         f"D: CP plans open at 31 March by time on plan ({TABLE_NAMES[pub.D5]} {band_src.year}"
         f"{', ' + band_src.source if band_src.source else ''}: {bands}) read as a survival curve: the bin "
         f"weights are a least-squares fit of a steady state's stock shares to those bands with the mean "
-        f"held near {mean_cp:,.0f} days (fitted {mean_of_bins(bins):,.0f}), Little's law: {f['cp_at31'].cited} "
-        f"plans open / {f['cp_started'].cited} starts a year (decision 0024; E: closed at 3 years)")
+        f"held near {mean_cp:,.0f} days (fitted {fitted:,.0f}; the edges stretched x{stretch:.3f} to make it "
+        f"exact), Little's law: {f['cp_at31'].cited} plans open / {f['cp_started'].cited} starts a year "
+        "(decision 0024; E: closed at 3 years)")
 
     # The model's looked-after stock is in steady state (ceases = starts), and its starts are
     # solved below to equal the published starts: so the stock matches at mean = stock / starts.
