@@ -414,7 +414,7 @@ def calibrate(la: str | int, year: int, name: str | None = None) -> Calibration:
         f"DfE year {year} (April {year - 1} - March {year}) for children's figures, {census}.",
         "Each value says where it comes from:",
         "  R = published figure, D = derived from published figures, E = estimate to replace with",
-        f"  local data; a section or value not marked below is the default service's",
+        "  local data; a section or value not marked below is the default service's",
         f"  (configs/service/{DEFAULT_SERVICE}.yaml), with that file's reasons.",
         "A suppressed figure is taken from the statistical neighbours (nearest first), then the region,",
         "then England, and its comment names which (a count at the council's child population).",
@@ -440,7 +440,7 @@ def _solve_flows(s: dict, d: dict, ref: dict, notes: dict, v: dict, f: dict):
     and looked-after starts, and the CIN plan length that gives the CIN plans open at 31 March.
     The flows depend on one another (children who come back are referred and start plans), so
     the steps repeat until they agree."""
-    from .inputs.compose import with_service
+    from .inputs.typed import with_service
     from .model import flows
 
     c = _rereferral_constant(d, ref)
@@ -546,7 +546,7 @@ def _rereferral_constant(d: dict, ref: dict) -> float:
     """The default service's re-referral rate (published, and simulated within a point of it:
     docs/validation.md) over its steady state's approximate rate (``flows.rereferrals_per_day``):
     what the approximation leaves out, taken to be alike in every council (E)."""
-    from .inputs.compose import with_service
+    from .inputs.typed import with_service
     from .model import flows
 
     key = repr(d)  # the default service is read once per calibration; composing it is the slow part
@@ -782,7 +782,7 @@ def _solve_contacts(s: dict, d: dict, notes: dict, referrals: float, found: "Fou
     scale the MASH team with it.  Referrals are proportional to contacts for fixed shares, so one
     step solves it; the default service's contacts per referral would not, once the shares of
     children coming back (which change the priority mix) differ from the default's."""
-    from .inputs.compose import with_service
+    from .inputs.typed import with_service
     from .model.flows import expected_referrals_per_day
 
     cfg = with_service(s) if cfg is None else cfg

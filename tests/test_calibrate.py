@@ -87,7 +87,7 @@ def test_the_steady_state_gives_the_published_flows(code):
     """The solved shares make the service's expected referrals, CP plan starts and looked-after
     starts (sim.model.flows, no simulation) the published ones, and children coming back the
     share that the default service's ratio turns into the published re-referral rate."""
-    from sim.inputs.compose import with_service
+    from sim.inputs.typed import with_service
     from sim.model import flows
 
     result = cal.calibrate(code, 2024)

@@ -8,8 +8,6 @@ removed, so that a broken service is never left behind.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Sequence
@@ -102,16 +100,9 @@ def write_service(name: str, text: str) -> Path:
     folder = config_dir() / "service"
     if not folder.is_dir():
         raise InputError(f"There is no service folder {_shown_path(folder)} to write into")
-    path = folder / f"{name}.yaml"
-    fd, tmp = tempfile.mkstemp(prefix=".calibrate-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    from ..inputs.folders import write_text_atomically
+
+    return write_text_atomically(folder / f"{name}.yaml", text)
 
 
 def check_composes(name: str, path: Path) -> None:

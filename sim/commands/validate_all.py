@@ -68,7 +68,7 @@ def main(year: int, la: str, overrides: list[str], argv: Sequence[str]) -> None:
     from ..inputs.folders import check_results_dir
     from ..inputs.overrides import parse_setting
     from ..inputs.presets import PREFIX
-    from .validate import compose_validation
+    from .validation_setup import compose_validation
 
     if any(parse_setting(o).key == "service" for o in overrides):
         raise InputError("la= chooses each council's calibrated service: remove service=... (or la=)")
@@ -222,7 +222,7 @@ def national_table(jobs, per_rep: pd.DataFrame, year: int) -> pd.DataFrame:
     """One row per council and figure, as the single-council validation.csv, plus the council."""
     from ..national import figure_rows
     from ..projections.published import FIGURE_KEYS
-    from .validate import figure_info, in_sample, published_values
+    from .validation_setup import figure_info, in_sample, published_values
 
     rows = []
     for j in jobs:
@@ -234,7 +234,7 @@ def national_table(jobs, per_rep: pd.DataFrame, year: int) -> pd.DataFrame:
                      unit=unit, period=period,
                      ratio=(r["sim_p50"] / r["published"] if r["published"] else float("nan")))
             rows.append(r)
-    from .validate import COLUMNS
+    from .validation_setup import COLUMNS
 
     extra = ["la_name", "region", "label", "unit", "period", "ratio", "replications_with_value"]
     return pd.DataFrame(rows, columns=COLUMNS + extra)

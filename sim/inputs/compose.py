@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .errors import InputError
-from .presets import is_preset
+from .typed import explain, to_run_config
+from .presets import is_preset, preset_path
 from .folders import check_name, config_dir, scenario_path, service_path, shown_path
 from .overrides import Setting, parse_setting
-from .schema import KeyPath, check_tree, dotted
+from .schema import KeyPath, check_tree
 from .yaml_files import Document, parse, read_text
-from ..config import ConfigError, RunConfig, ServiceConfig, validate
+from ..config import ConfigError, RunConfig, ServiceConfig
 
 _DEFAULTS_RULE = "a list of '- service: NAME' and '- scenario: NAME'"
 # How and where a run goes is the choice of whoever runs it, not of a file shared with them: no
@@ -151,7 +152,8 @@ def compose_job(typed: Sequence[str] = ()) -> Composed:
     for s in settings:
         if s.kind == "group":
             choices[s.key] = str(s.override.value())
-    service = _read("service", choices["service"], service_path(choices["service"]))
+    chosen = choices["service"]
+    service = _read("service", chosen, preset_path(chosen) if is_preset(chosen) else service_path(chosen))
     check_tree(service.doc.data, ServiceConfig, ("service",), _where(service, ("service",)))
     scenario = _read("scenario", choices["scenario"], scenario_path(choices["scenario"]))
     if isinstance(scenario.doc.data, dict):
@@ -234,32 +236,6 @@ def _hydra_compose(config_values: dict, service: dict, scenario_name: str, scena
         GlobalHydra.instance().clear()
 
 
-def with_service(service: dict) -> RunConfig:
-    """The default run settings with ``service`` (a plain dict, as a service file holds it),
-    typed by the schema and validated (``InputError`` or ``ConfigError`` if it is refused)."""
-    from omegaconf import OmegaConf
-
-    try:
-        merged = OmegaConf.merge(OmegaConf.structured(RunConfig), {"service": service})
-    except Exception as e:  # noqa: BLE001 - OmegaConf's errors become one sentence
-        raise InputError(explain(e)) from None
-    return to_run_config(merged)
-
-
-def to_run_config(cfg) -> RunConfig:
-    """Plain dataclasses from a composed OmegaConf config (typed by the schema), validated."""
-    from omegaconf import OmegaConf
-
-    try:
-        run = OmegaConf.to_object(cfg)
-    except Exception as e:  # noqa: BLE001
-        raise InputError(explain(e)) from None
-    if not isinstance(run, RunConfig):  # the schema heads the defaults list, so this is a bug
-        raise TypeError(f"composition gave a {type(run).__name__}, not a RunConfig")
-    validate(run)
-    return run
-
-
 def _provenance(key: str, keys: list[Setting], sources: dict[str, Source]) -> str:
     """Where the value of ``key`` was set: the command line, or a file's line and column."""
     path = tuple(int(p) if p.isdigit() else p for p in key.split("."))
@@ -282,39 +258,3 @@ def _provenance(key: str, keys: list[Setting], sources: dict[str, Source]) -> st
             if rel[:n] in src.doc.marks:
                 return f"In {kind} file {src.doc.at(rel)}: "
     return ""
-
-
-def explain(exc: BaseException) -> str:
-    """One sentence for an error Hydra or OmegaConf raised while composing checked inputs."""
-    from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
-
-    chain, e = [], exc
-    while e is not None and len(chain) < 20:
-        chain.append(e)
-        e = e.__cause__ or e.__context__
-    for e in chain:
-        if isinstance(e, ValidationError):
-            key = _command_line_key(getattr(e, "full_key", None))
-            msg = str(getattr(e, "msg", e)).splitlines()[0].rstrip(".")
-            return f"Config key '{key}' has a value of the wrong type: {msg}"
-        if isinstance(e, (ConfigKeyError, IndexError)) or "index out of range" in str(e).lower():
-            key = _command_line_key(getattr(e, "full_key", None))
-            text = str(getattr(e, "msg", e)).splitlines()[0].rstrip(".")
-            if "index" in text.lower() or isinstance(e, IndexError):
-                return (f"A setting names a list position that does not exist ({text}): the scenario's list is "
-                        "shorter; set the whole list instead, e.g. 'service.funding=[...]'")
-            return f"Config key '{key}' cannot be set: {text}"
-    for e in chain:
-        if isinstance(e, OmegaConfBaseException):
-            key = _command_line_key(getattr(e, "full_key", None))
-            first = str(getattr(e, "msg", e)).splitlines()[0].rstrip(".")
-            return f"Config key '{key}': {first}" if key else first
-    first = (str(exc).splitlines() or [type(exc).__name__])[0].rstrip(".")
-    return f"The configuration cannot be composed: {first}"
-
-
-def _command_line_key(full_key: str | None) -> str:
-    """OmegaConf's ``service.funding[0].count`` as the command line writes it."""
-    if not full_key:
-        return "?"
-    return dotted(tuple(full_key.replace("[", ".").replace("]", "").split(".")))

@@ -107,12 +107,8 @@ def scenario_path(name: object) -> Path:
 
 
 def service_path(name: object) -> Path:
-    """The file of service ``name``: one in configs/service/, or a council's cached preset
-    (``la/<council>[/<year>]``, ``sim.inputs.presets``)."""
-    from .presets import is_preset, preset_path
-
-    if is_preset(name):
-        return preset_path(str(name))
+    """The file of service ``name`` in configs/service/ (a council's preset, ``la/...``, is found
+    by ``sim.inputs.presets.preset_path``)."""
     return _find("service", "service", name, service_files(), service_dirs())
 
 
@@ -144,4 +140,18 @@ def check_results_dir(value: object) -> Path:
     except OSError as e:
         raise InputError(f"Config key 'results_dir' is '{shown(text)}' but caseflow cannot write there "
                          f"({e.strerror or type(e).__name__} in {existing})") from None
+    return path
+
+
+def write_text_atomically(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` beside it and rename: a reader (another process building the
+    same file) never sees half a file, and a failed write leaves nothing."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem[:40]}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path

@@ -16,11 +16,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import InputError, shown
+from .folders import write_text_atomically
 
 PREFIX = "la/"
 FORM = "la/<council code or name>, or la/<council>/<year>, e.g. la/892 or la/nottingham/2022"
@@ -99,15 +99,7 @@ def preset_path(name: str, key: str = "service") -> Path:
     text = cal.service_yaml(cal.calibrate(code, year))
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".preset-", suffix=".tmp", dir=folder)
+        return write_text_atomically(path, text)
     except OSError as e:
         raise InputError(f"The preset {name} could not be cached in {folder} ({e.strerror or e}); set "
                          "CASEFLOW_CACHE_DIR to a folder caseflow can write to") from None
-    try:  # written beside and renamed: two processes building the same preset never see half a file
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
