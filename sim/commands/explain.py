@@ -211,17 +211,14 @@ def check_run_has(run: RunFolder, key: str) -> None:
 def run_config(path: Path, where: str) -> RunConfig:
     """The run's fully resolved configuration, read back from its config.yaml as the docs'
     "Rerunning a run" does: merged onto the schema (key names and types checked), validated."""
-    from omegaconf import OmegaConf
-
-    from ..inputs.compose import explain as sentence, to_run_config
+    from ..inputs.typed import from_plain
     from ..inputs.yaml_files import load
 
     data = load(path, f"{where}/config.yaml", "run configuration").data
     try:
-        merged = OmegaConf.merge(OmegaConf.structured(RunConfig), data)
-    except Exception as e:  # noqa: BLE001 - OmegaConf's errors become one sentence
-        raise InputError(f"The config.yaml of {where} is not a caseflow configuration: {sentence(e)}") from None
-    return to_run_config(merged)
+        return from_plain(data)
+    except InputError as e:
+        raise InputError(f"The config.yaml of {where} is not a caseflow configuration: {e}") from None
 
 
 def forecast_months(run: RunFolder, request: Request):

@@ -21,6 +21,18 @@ def with_service(service: dict) -> RunConfig:
     return to_run_config(merged)
 
 
+def from_plain(data: dict) -> RunConfig:
+    """A whole run's configuration from plain data (a run folder's config.yaml), merged onto the
+    schema (key names and types checked) and validated."""
+    from omegaconf import OmegaConf
+
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(RunConfig), data)
+    except Exception as e:  # noqa: BLE001 - OmegaConf's errors become one sentence
+        raise InputError(explain(e)) from None
+    return to_run_config(merged)
+
+
 def to_run_config(cfg) -> RunConfig:
     """Plain dataclasses from a composed OmegaConf config (typed by the schema), validated."""
     from omegaconf import OmegaConf
