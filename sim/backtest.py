@@ -28,7 +28,7 @@ CASE_HOLDING_TEAMS = ("assessment", "long_term")
 HEADLINE = ("referrals", "cin_at31", "cp_at31", "cla_at31")
 COLUMNS = ["la_code", "year", "figure", "published", "sim_p10", "sim_p50", "sim_p90", "inside",
            "abs_error", "rel_error", "la_name", "region", "label", "unit", "period", "horizon_years",
-           "replications_with_value"]
+           "replications_with_value", "published_from_year"]
 # E: a change in a published figure is "structural" when it is at least this big (log scale,
 # about 22%) and well outside what the neighbours or the council's own history show.
 STRUCTURAL_MIN_LOG_CHANGE = 0.2
@@ -268,6 +268,7 @@ def backtest_rows(per_rep: pd.DataFrame, published: Published, code: int, name: 
     from .projections.published import FIGURE_KEYS
 
     rows = []
+    before = published.figures(code, from_year)
     for year in years:
         values = {(year, k): v for k, v in published.figures(code, year).items()}
         mine = per_rep[(per_rep["la_code"] == code) & (per_rep["year"] == year)]
@@ -276,7 +277,7 @@ def backtest_rows(per_rep: pd.DataFrame, published: Published, code: int, name: 
             err = r["sim_p50"] - r["published"]
             r.update(abs_error=abs(err), rel_error=(err / r["published"] if r["published"] else float("nan")),
                      la_name=name, region=region, label=label, unit=unit, period=period,
-                     horizon_years=year - from_year)
+                     horizon_years=year - from_year, published_from_year=before.get(r["figure"]))
             rows.append(r)
     return rows
 
@@ -290,11 +291,18 @@ def coverage_table(table: pd.DataFrame) -> pd.DataFrame:
     if "year" not in cover:
         cover.insert(0, "year", int(table["year"].iloc[0]) if len(table) else np.nan)
     t = table.dropna(subset=["published"])
-    mare = t.assign(a=t["rel_error"].abs()).groupby(["year", "figure"])["a"].mean().rename("mean_abs_rel_error")
+    t = t.assign(a=t["rel_error"].abs())
+    if "published_from_year" in t:  # the benchmark: from_year's published value carried forward unchanged
+        t = t.assign(p=((t["published_from_year"] - t["published"]).abs() / t["published"].where(t["published"] != 0)))
+    else:
+        t = t.assign(p=np.nan)
+    g = t.groupby(["year", "figure"])
+    mare = pd.DataFrame({"mean_abs_rel_error": g["a"].mean(), "persistence_mean_abs_rel_error": g["p"].mean()})
     cover = cover.merge(mare.reset_index(), on=["year", "figure"], how="left")
     order = {k: i for i, k in enumerate(figure_order(cover["figure"].unique()))}
     cover = cover.assign(_o=cover["figure"].map(order)).sort_values(["_o", "year"]).drop(columns="_o")
-    cols = ["year", "figure", "councils", "inside", "coverage_pct", "mean_abs_rel_error", "published_below_range",
+    cols = ["year", "figure", "councils", "inside", "coverage_pct", "mean_abs_rel_error",
+            "persistence_mean_abs_rel_error", "published_below_range",
             "published_above_range", "median_ratio", "target_figure", "meets_target"]
     return cover[cols].reset_index(drop=True)
 

@@ -109,6 +109,10 @@ def test_tiny_backtest_writes_its_tables(tiny):
                                         "period", "horizon_years"]
     assert set(table["la_code"]) == {RUTLAND} and set(table["year"]) == {2024}
     assert (table["horizon_years"] == 1).all()
+    from sim.reference.published import value
+
+    ref = table.set_index("figure")
+    assert ref.loc["cla_at31", "published_from_year"] == value("cla_at31", RUTLAND, 2023)
     from sim.backtest import Published
 
     published = {k: v for k, v in Published().figures(RUTLAND, 2024).items() if v is not None}
@@ -141,6 +145,8 @@ def test_tiny_backtest_agrees_with_its_replications(tiny):
         rows = table[(table["year"] == c["year"]) & (table["figure"] == c["figure"])]
         assert c["councils"] == len(rows) and c["inside"] == rows["inside"].sum()
         assert c["mean_abs_rel_error"] == pytest.approx(rows["rel_error"].abs().mean(), abs=1e-3, nan_ok=True)
+        pers = ((rows["published_from_year"] - rows["published"]).abs() / rows["published"]).mean()
+        assert c["persistence_mean_abs_rel_error"] == pytest.approx(pers, abs=1e-3, nan_ok=True)
     assert list(cover["figure"][:4]) == ["referrals", "cin_at31", "cp_at31", "cla_at31"]
 
 

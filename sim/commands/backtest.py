@@ -359,9 +359,10 @@ def markdown(table, cover, worst, jobs, skipped, extras, req: Request, cfg, timi
               "Inside: the council's published value lies between the 10th and 90th percentiles of its replications "
               "(an 80% interval of the model's own random variation, not of its parameters: a well-calibrated model "
               "would hold about 80%). Each cell: inside / councils (coverage); then the mean absolute relative error "
-              "of the simulated median.", ""]
-    head = "| Figure | " + " | ".join(str(y) for y in years) + " | " + " | ".join(f"mean abs rel error {y}"
-                                                                               for y in years) + " |"
+              "of the simulated median and, for comparison, of carrying each council's published from_year value "
+              "forward unchanged (persistence).", ""]
+    head = ("| Figure | " + " | ".join(str(y) for y in years) + " | "
+            + " | ".join(f"mean abs rel error {y} (persistence)" for y in years) + " |")
     lines += [head, "|---|" + "---:|" * (2 * len(years))]
     by = cover.set_index(["figure", "year"])
     for key in figure_order(cover["figure"].unique()):
@@ -370,7 +371,9 @@ def markdown(table, cover, worst, jobs, skipped, extras, req: Request, cfg, timi
             if (key, y) in by.index:
                 r = by.loc[(key, y)]
                 cells.append(f"{int(r['inside'])} / {int(r['councils'])} ({_pct(r['coverage_pct'])})")
-                errs.append(f"{100 * r['mean_abs_rel_error']:.0f}%" if pd.notna(r["mean_abs_rel_error"]) else "")
+                err = f"{100 * r['mean_abs_rel_error']:.0f}%" if pd.notna(r["mean_abs_rel_error"]) else ""
+                pers = r["persistence_mean_abs_rel_error"]
+                errs.append(err + (f" ({100 * pers:.0f}%)" if pd.notna(pers) else ""))
             else:
                 cells.append("")
                 errs.append("")
