@@ -230,33 +230,15 @@ def run(jobs, skipped, extras, req: Request, published, command: list[str], star
         prepared_seconds: float) -> Path:
     from ..backtest import COLUMNS, backtest_rows, coverage_table, reasons_for_misses, worst_with_reasons
     from ..config import to_plain
-    from ..national import read_done, run_councils, write_council
     from ..parts import WorkFolder, results_key
-    from .run_folder import progress_bars
-    from .validate_all import _holding, _workers, councils_table
+    from .validate_all import councils_table, holding, simulate_councils
 
     first = jobs[0].cfg
     folder = WorkFolder(Path(first.results_dir) / "backtest", results_key([j.cfg for j in jobs]), prefix="backtest")
     store = folder.path / "councils"
-    with _holding(folder, store):
-        done = read_done(store)
-        if done:
-            print(f"caseflow: resuming: {len(done)} of {len(jobs)} councils are already done in {folder.path}",
-                  file=sys.stderr)
-        clock = time.perf_counter()
-        todo = sum(j.cfg.replications for j in jobs if j.code not in done)
-        with progress_bars() as bars:
-            task = bars.add_task(f"backtest {req.from_year}->{req.to_year}: {len(jobs)} councils × replications",
-                                 total=todo)
-
-            def finished(code: int, frame: pd.DataFrame) -> None:
-                with signals.deferred():
-                    write_council(store, code, frame)
-                done[code] = frame
-
-            run_councils(jobs, req.years, first, done, finished, progress=lambda: bars.advance(task))
-        simulated = time.perf_counter() - clock
-        per_rep = pd.concat([done[j.code] for j in jobs], ignore_index=True)
+    with holding(folder, store):
+        per_rep, timing, workers = simulate_councils(folder, store, jobs, req.years,
+                                                     f"backtest {req.from_year}->{req.to_year}", prepared_seconds)
         rows = []
         for j in jobs:
             rows += backtest_rows(per_rep, published, j.code, j.name, j.region, req.from_year, req.years)
@@ -265,11 +247,6 @@ def run(jobs, skipped, extras, req: Request, published, command: list[str], star
         subs = {c: e["substituted"] for c, e in extras.items()}
         worst = worst_with_reasons(table, published, req.from_year, subs)
         misses = reasons_for_misses(table, published, req.from_year, subs)
-        workers = _workers(first, todo)
-        timing = {"calibrate_and_compose_seconds": round(prepared_seconds, 2),
-                  "simulate_and_project_seconds": round(simulated, 2), "council_replications": todo,
-                  "seconds_per_council_replication_per_worker": (round(simulated * workers / todo, 3) if todo
-                                                                 else None)}
         with signals.deferred():
             table.round(ROUND).to_csv(folder.path / "backtest.csv", index=False)
             per_rep.round(ROUND).to_csv(folder.path / "backtest_replications.csv", index=False)
@@ -283,7 +260,7 @@ def run(jobs, skipped, extras, req: Request, published, command: list[str], star
             (folder.path / "config.yaml").write_text(yaml.safe_dump(to_plain(first), sort_keys=False))
             from ..reports.coverage_charts import coverage_charts
 
-            charts = coverage_charts(table, folder.path / "charts")
+            coverage_charts(table, folder.path / "charts")
             (folder.path / "backtest.md").write_text(
                 markdown(table, cover, worst, jobs, skipped, extras, req, first, timing, workers, trends, misses))
             shutil.rmtree(store, ignore_errors=True)

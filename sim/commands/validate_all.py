@@ -112,31 +112,14 @@ def prepare(codes: list[int], year: int, overrides: list[str], compose, prefix: 
 def run(jobs, skipped: dict[int, str], year: int, overrides: list[str], command: list[str],
         started: dt.datetime, prepared_seconds: float) -> Path:
     from ..config import to_plain
-    from ..national import read_done, run_councils, write_council
     from ..parts import WorkFolder, results_key
-    from .run_folder import progress_bars
 
     first = jobs[0].cfg
     folder = WorkFolder(Path(first.results_dir) / "validate", results_key([j.cfg for j in jobs]), prefix="national")
     store = folder.path / "councils"
-    with _holding(folder, store):
-        done = read_done(store)
-        if done:
-            print(f"caseflow: resuming: {len(done)} of {len(jobs)} councils are already done in {folder.path}",
-                  file=sys.stderr)
-        clock = time.perf_counter()
-        todo = sum(j.cfg.replications for j in jobs if j.code not in done)
-        with progress_bars() as bars:
-            task = bars.add_task(f"validate {year}: {len(jobs)} councils × replications", total=todo)
-
-            def finished(code: int, frame: pd.DataFrame) -> None:
-                with signals.deferred():
-                    write_council(store, code, frame)
-                done[code] = frame
-
-            run_councils(jobs, (year,), first, done, finished, progress=lambda: bars.advance(task))
-        simulated = time.perf_counter() - clock
-        per_rep = pd.concat([done[j.code] for j in jobs], ignore_index=True)
+    with holding(folder, store):
+        per_rep, timing, workers = simulate_councils(folder, store, jobs, (year,), f"validate {year}",
+                                                     prepared_seconds)
         table = national_table(jobs, per_rep, year)
         from ..national import coverage, worst_misses
 
@@ -153,13 +136,6 @@ def run(jobs, skipped: dict[int, str], year: int, overrides: list[str], command:
             charts = coverage_charts(table, folder.path / "charts")
             if first.report:
                 national_workbook(folder.path / "workbook.xlsx", table, cover, councils_table(jobs, skipped), year)
-            timing = {"calibrate_and_compose_seconds": round(prepared_seconds, 2),
-                      "simulate_and_project_seconds": round(simulated, 2),
-                      "council_replications": todo,
-                      "seconds_per_council_replication_per_worker": None}
-            workers = _workers(first, todo)
-            if todo:
-                timing["seconds_per_council_replication_per_worker"] = round(simulated * workers / todo, 3)
             (folder.path / "validation.md").write_text(
                 national_markdown(table, cover, worst, jobs, skipped, year, first, timing, workers))
             shutil.rmtree(store, ignore_errors=True)
@@ -172,13 +148,46 @@ def run(jobs, skipped: dict[int, str], year: int, overrides: list[str], command:
     return where
 
 
-def _workers(cfg, jobs: int) -> int:
+def simulate_councils(folder, store: Path, jobs, years: tuple[int, ...], title: str, prepared_seconds: float):
+    """Every council's replications not already in ``store`` (a resumed run), on one pool with a
+    progress bar, each council written to ``store`` as it finishes: the per-replication figures
+    of all councils, the timing the manifest records, and the workers used.  Shared by the
+    national validation and the backtest; call it inside ``holding(folder, store)``."""
+    from ..national import read_done, run_councils, write_council
+    from .run_folder import progress_bars
+
+    first = jobs[0].cfg
+    done = read_done(store)
+    if done:
+        print(f"caseflow: resuming: {len(done)} of {len(jobs)} councils are already done in {folder.path}",
+              file=sys.stderr)
+    clock = time.perf_counter()
+    todo = sum(j.cfg.replications for j in jobs if j.code not in done)
+    with progress_bars() as bars:
+        task = bars.add_task(f"{title}: {len(jobs)} councils × replications", total=todo)
+
+        def finished(code: int, frame: pd.DataFrame) -> None:
+            with signals.deferred():
+                write_council(store, code, frame)
+            done[code] = frame
+
+        run_councils(jobs, years, first, done, finished, progress=lambda: bars.advance(task))
+    simulated = time.perf_counter() - clock
+    per_rep = pd.concat([done[j.code] for j in jobs], ignore_index=True)
+    workers = workers_used(first, todo)
+    timing = {"calibrate_and_compose_seconds": round(prepared_seconds, 2),
+              "simulate_and_project_seconds": round(simulated, 2), "council_replications": todo,
+              "seconds_per_council_replication_per_worker": round(simulated * workers / todo, 3) if todo else None}
+    return per_rep, timing, workers
+
+
+def workers_used(cfg, jobs: int) -> int:
     from ..executors import worker_count
 
     return 1 if cfg.executor == "serial" else worker_count(cfg, max(jobs, 1))
 
 
-class _holding:
+class holding:
     """Hold the work folder; stopped or failed, keep the councils already written (a rerun of the
     same command resumes from them) or, with none, remove the folder."""
 
