@@ -102,9 +102,11 @@ def test_the_steady_state_gives_the_published_flows(code):
     assert 100 * flows.closed_per_day(cfg) / referrals == pytest.approx(p["nfa_pct"] + p["not_in_need_pct"], rel=0.01)
     constant = cal._rereferral_constant(cal.default_service(), pub.published(892, 2024))
     capped = any(r["share"] >= cal.MAX_RETURN_SHARE for r in result.service["returns"]["routes"].values())
-    if not capped:
-        assert 100 * constant * flows.rereferrals_per_day(cfg) / referrals == pytest.approx(p["rereferral_pct"],
-                                                                                              rel=0.01)
+    rate = 100 * constant * flows.rereferrals_per_day(cfg) / referrals
+    if capped:  # a share at the cap: the published rate is out of reach, and the solve stops short of it
+        assert code == 805 and rate < p["rereferral_pct"]
+    else:
+        assert rate == pytest.approx(p["rereferral_pct"], rel=0.01)
 
 
 def test_composes_and_validates(configs):
