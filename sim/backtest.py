@@ -251,6 +251,83 @@ def trend_settings(code: int, cfg, from_year: int, to_year: int) -> CouncilTrend
     return CouncilTrends(ref, wf, g, 0.0 if held_flat else w, held_flat, added, tuple(settings))
 
 
+# --------------------------------------------------------------------------- year-to-year drift
+
+# The spread of one year's change in a log figure across councils: the 10th to 90th percentile
+# range over the normal's (2 x 1.2816), because the backtest scores 80% intervals.
+Q10_Q90_SD = 2 * 1.2815515655446004
+DRIFT_FIGURES = ("referrals", "cin_at31", "cp_at31", "cla_started")
+
+
+@dataclass(frozen=True)
+class Drift:
+    """``service.drift`` estimated from councils' published year-on-year changes (decision 0032):
+    the spread of each figure's change in log across councils and years, and the settings."""
+
+    contacts: float
+    in_need: float
+    in_need_pass_through: float
+    cp: float
+    lac: float
+    changes: dict[str, int]          # figure -> council-years of changes used
+    years: dict[str, str]            # figure -> the years of the changes ("2018-2022")
+    spreads: dict[str, float]        # figure -> the spread of its changes
+
+    @property
+    def settings(self) -> tuple[str, ...]:
+        return tuple(f"service.drift.{k}={getattr(self, k):.4f}"
+                     for k in ("contacts", "in_need", "in_need_pass_through", "cp", "lac"))
+
+
+def published_changes(key: str, up_to: int, n: int = TREND_YEARS) -> pd.DataFrame:
+    """Every council's change in log ``key`` from one published year to the next, for the last
+    ``n`` changes ending at or before ``up_to`` (packaged tables): ``la_code, year, change``."""
+    held = [y for y in pub.years(key) if y <= up_to]
+    frames = []
+    for before, after in list(zip(held, held[1:]))[-n:]:
+        if after != before + 1:
+            continue
+        a, b = pub.council_values(key, before), pub.council_values(key, after)
+        both = a.index.intersection(b.index)
+        both = both[(a[both] > 0).to_numpy() & (b[both] > 0).to_numpy()]
+        frames.append(pd.DataFrame({"la_code": both, "year": after,
+                                    "change": np.log(b[both].to_numpy() / a[both].to_numpy())}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["la_code", "year", "change"])
+
+
+def spread(x) -> float:
+    """The 10th-90th percentile range of ``x`` as a normal's standard deviation (0 if empty)."""
+    x = np.asarray(x, float)
+    return float((np.quantile(x, 0.9) - np.quantile(x, 0.1)) / Q10_Q90_SD) if len(x) else 0.0
+
+
+def drift_from_tables(from_year: int, n: int = TREND_YEARS) -> Drift:
+    """``service.drift`` for a backtest from ``from_year``: from councils' published changes in the
+    last ``n`` years up to ``from_year`` (nothing after it is read).
+
+    - contacts: the spread of referrals' changes;
+    - in_need_pass_through: the least-squares slope of children in need's change on referrals'
+      (councils' CIN moves far less than their referrals, while the model's would move as much);
+      in_need the spread of what that slope leaves;
+    - cp: what the spread of CP plans' changes adds to that of children in need's; lac the same
+      for children starting to be looked after (the looked-after stock follows its starts slowly).
+    """
+    ch = {k: published_changes(k, from_year, n) for k in DRIFT_FIGURES}
+    sp = {k: spread(c["change"]) for k, c in ch.items()}
+    both = ch["referrals"].merge(ch["cin_at31"], on=["la_code", "year"], suffixes=("_ref", "_cin"))
+    if len(both) >= 10:
+        x, y = both["change_ref"].to_numpy(float), both["change_cin"].to_numpy(float)
+        slope = float(np.dot(x - x.mean(), y - y.mean()) / np.dot(x - x.mean(), x - x.mean()))
+        slope = min(1.0, max(0.0, slope))
+        in_need = spread(y - slope * x)
+    else:
+        slope, in_need = 1.0, 0.0
+    on_top = lambda k: math.sqrt(max(0.0, sp[k] ** 2 - sp["cin_at31"] ** 2)) if len(ch[k]) else 0.0
+    years = {k: (f"{int(c['year'].min()) - 1}-{int(c['year'].max())}" if len(c) else "none") for k, c in ch.items()}
+    return Drift(contacts=sp["referrals"], in_need=in_need, in_need_pass_through=slope, cp=on_top("cp_at31"),
+                 lac=on_top("cla_started"), changes={k: len(c) for k, c in ch.items()}, years=years, spreads=sp)
+
+
 def _flow(v) -> str:
     if isinstance(v, str):
         return "'" + v.replace("'", "") + "'"
@@ -284,7 +361,9 @@ def backtest_rows(per_rep: pd.DataFrame, published: Published, code: int, name: 
 
 def coverage_table(table: pd.DataFrame) -> pd.DataFrame:
     """By year and figure: councils, how many had the published value inside the simulated 10-90%
-    range, the share, below/above, the median of simulated/published and the mean |relative error|."""
+    range, the share and what a perfect model would reach with these replications
+    (``nominal_pct``, ``sim.national.nominal_coverage``), below/above, the median of
+    simulated/published and the mean |relative error|."""
     from .national import coverage
 
     cover = coverage(table)
@@ -301,7 +380,7 @@ def coverage_table(table: pd.DataFrame) -> pd.DataFrame:
     cover = cover.merge(mare.reset_index(), on=["year", "figure"], how="left")
     order = {k: i for i, k in enumerate(figure_order(cover["figure"].unique()))}
     cover = cover.assign(_o=cover["figure"].map(order)).sort_values(["_o", "year"]).drop(columns="_o")
-    cols = ["year", "figure", "councils", "inside", "coverage_pct", "mean_abs_rel_error",
+    cols = ["year", "figure", "councils", "inside", "coverage_pct", "nominal_pct", "mean_abs_rel_error",
             "persistence_mean_abs_rel_error", "published_below_range",
             "published_above_range", "median_ratio", "target_figure", "meets_target"]
     return cover[cols].reset_index(drop=True)

@@ -393,6 +393,20 @@ class UncertaintyConfig:
 
 
 @dataclass
+class DriftConfig:
+    """Year-to-year change drawn per replication when ``parameter_draws`` is on (``sim.drift``,
+    decision 0032): each is the standard deviation of one year's change in the log of a rate, a
+    random walk from ``start_date`` stepped each anniversary; 0: held as configured.  Nothing is
+    drawn in the warm-up.  ``caseflow backtest`` sets them from councils' published changes."""
+
+    contacts: float = 0.0             # demand: every day's contact rate
+    in_need: float = 0.0              # the shares of assessments ending in a CIN, CP or looked-after start
+    in_need_pass_through: float = 1.0  # a change in contacts' log carries this much into children in need
+    cp: float = 0.0                   # the shares of assessments going to a CP conference, on top
+    lac: float = 0.0                  # the shares of assessments ending looked after, on top
+
+
+@dataclass
 class ServiceConfig:
     name: str = "service"
     la_code: Optional[int] = None   # the council's DfE code (old_la_code; 892 = Nottingham), for validate
@@ -405,6 +419,7 @@ class ServiceConfig:
     workforce: WorkforceConfig = field(default_factory=WorkforceConfig)
     funding: List[FundingAction] = field(default_factory=list)
     uncertainty: UncertaintyConfig = field(default_factory=lambda: UncertaintyConfig())
+    drift: DriftConfig = field(default_factory=lambda: DriftConfig())
 
 
 @dataclass
@@ -498,6 +513,7 @@ MAX_FLUSH_EVENTS = 5_000_000
 MAX_WORKERS_PER_CORE = 4
 MAX_COST = 1e9                         # pounds (a year per FTE, or a package in total)
 MAX_PARAMETER_CV = 1.0   # service.uncertainty: a relative error above 1 says the count behind it is too small to use
+MAX_DRIFT = 1.0                        # service.drift: a year's change in a log rate, at most 1 (a factor of e) per sd
 MAX_ANNUAL_TREND = 0.5                 # service.demand.annual_trend: at most 50% a year either way
 MAX_FACTOR = 100.0                     # seasonality factors, turnover multipliers
 MAX_ROUND_FAILURE = 0.99               # chance a recruitment round fails (at 1 a post is never filled)
@@ -674,6 +690,11 @@ def validate(cfg: RunConfig) -> None:
         raise ConfigError("service.calibration.figures", "must list at most 200 figure keys such as referrals or cp_at31")
     for f in fields(UncertaintyConfig):
         _number(f"service.uncertainty.{f.name}", getattr(s.uncertainty, f.name), 0, MAX_PARAMETER_CV)
+    for f in fields(DriftConfig):
+        if f.name == "in_need_pass_through":
+            _number("service.drift.in_need_pass_through", s.drift.in_need_pass_through, -1, 2)
+        else:
+            _number(f"service.drift.{f.name}", getattr(s.drift, f.name), 0, MAX_DRIFT)
     d = s.demand
     _number("service.demand.contacts_per_year", d.contacts_per_year, 0, MAX_CONTACTS_PER_YEAR, low_open=True)
     expected = d.contacts_per_year * simulated_years(cfg)

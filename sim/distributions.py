@@ -8,6 +8,7 @@ array) and hand out Python floats one at a time.
 from __future__ import annotations
 
 import functools
+from bisect import bisect_right
 from itertools import accumulate
 from typing import Callable, Sequence
 
@@ -87,6 +88,30 @@ class Choice(functools.partial):
 
         self = super().__new__(cls, _in_turn(block).__next__)
         self.labels, self.cum, self.rng = labels, cum, rng
+        return self
+
+
+class PeriodChoice(functools.partial):
+    """Picks a label with probabilities that change from one period to the next: ``probs[i]`` in
+    period ``period_of()``.  The same uniforms as ``Choice`` on the same stream, so with every
+    period's probabilities equal it picks exactly as ``Choice`` does."""
+
+    def __new__(cls, labels: Sequence[str], probs: Sequence[Sequence[float]], rng: np.random.Generator,
+                period_of: Callable[[], int]):
+        labels = list(labels)
+        cums = []
+        for p in probs:
+            total = float(sum(p))
+            cum = [c / total for c in accumulate(p)]
+            cum[-1] = 1.0
+            cums.append(cum)
+        uniform = _in_turn(lambda: rng.random(BLOCK).tolist()).__next__
+
+        def pick() -> str:
+            return labels[bisect_right(cums[period_of()], uniform())]
+
+        self = super().__new__(cls, pick)
+        self.labels, self.cums, self.rng = labels, cums, rng
         return self
 
 

@@ -37,14 +37,26 @@ class CouncilJob:
     cfg: RunConfig
 
 
+def council_seed(seed: int, code: int) -> int:
+    """The seed council ``code``'s replications run with in a run seeded ``seed``: its own, so
+    that no two councils share random numbers (the same seed would give every council the same
+    parameter draws and year-to-year drift in replication k, and their misses would move
+    together), and the same whichever other councils run.  ``caseflow validate
+    service=la/<code>/<year> seed=<it>`` reruns one council alone."""
+    return int(np.random.SeedSequence([int(seed), int(code)]).generate_state(1, np.uint64)[0] >> 1)
+
+
 def council_replication(cfg: RunConfig, code: int, replication: int, years: tuple[int, ...]) -> pd.DataFrame:
-    """Simulate one replication of a council's service and project the published figures of each
-    DfE year in ``years``: one row per year, with ``la_code``, ``year`` and ``replication``."""
+    """Simulate one replication of a council's service (with the council's own seed,
+    ``council_seed``) and project the published figures of each DfE year in ``years``: one row
+    per year, with ``la_code``, ``year`` and ``replication``."""
+    from dataclasses import replace
+
     from .projections import events_frame
     from .projections.published import published_figures, reporting_year
     from .runner import replication_table
 
-    table = replication_table(cfg, replication)
+    table = replication_table(replace(cfg, seed=council_seed(cfg.seed, code)), replication)
     df = events_frame(table)
     del table
     start = parse_date("start_date", cfg.start_date)

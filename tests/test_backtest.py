@@ -40,6 +40,7 @@ def packaged(name: str) -> Path:
     (["la=Rutland", "from_year=2009", "to_year=2024"], "from_year=2009 is not in the DfE tables"),
     (["la=Rutland", "from_year=23", "to_year=2024"], "four digits"),
     (["la=Rutland", "from_year=2023", "to_year=2024", "trend=linear"], "must be flat"),
+    (["la=Rutland", "from_year=2023", "to_year=2024", "drift=yes"], "drift is 'yes' but must be on"),
     (["la=Rutland", "from_year=2023", "to_year=2024", "tables=no/such/folder"], "tables is 'no/such/folder'"),
     (["la=Rutland", "from_year=2023", "to_year=2024", "start_date=2020-04-01"], "set by from_year"),
     (["la=Rutland", "from_year=2023", "to_year=2024", "service=nottingham"], "remove service="),
@@ -123,6 +124,9 @@ def test_tiny_backtest_writes_its_tables(tiny):
 
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["trend"] == "flat" and manifest["command"][:2] == ["caseflow", "backtest"]
+    assert manifest["drift"]["settings"][0].startswith("service.drift.contacts=") and "drift=on" in md
+    assert set(pd.read_csv(out / "coverage.csv")["nominal_pct"].round(1)) == {26.7}  # 0.8 x 1/3 with 2 replications
+    assert pd.read_csv(out / "councils.csv")["seed"].iloc[0] > 0
     assert manifest["tables"]["files"].keys() == {"c1_referrals_and_rereferrals.csv"}
 
 
@@ -198,13 +202,32 @@ def test_demand_trend_grows_simulated_referrals_by_its_factor():
                                                                                            -365, 730)
 
 
+def test_drift_is_set_from_the_tables_and_the_users_settings_win():
+    from sim.backtest import drift_from_tables
+    from sim.commands.backtest import prepare, read_arguments
+
+    d = drift_from_tables(2022)
+    req = read_arguments(["la=Rutland", "from_year=2022", "to_year=2024", "replications=2"])
+    assert req.drift
+    (job,), _, _ = prepare([RUTLAND], req, d)
+    got = job.cfg.service.drift
+    assert (got.contacts, got.cp) == (pytest.approx(d.contacts, abs=1e-4), pytest.approx(d.cp, abs=1e-4))
+    mine = read_arguments(["la=Rutland", "from_year=2022", "to_year=2024", "service.drift.cp=0.05"])
+    (job,), _, _ = prepare([RUTLAND], mine, d)
+    assert job.cfg.service.drift.cp == 0.05 and job.cfg.service.drift.contacts == pytest.approx(d.contacts, abs=1e-4)
+    off = read_arguments(["la=Rutland", "from_year=2022", "to_year=2024", "drift=off"])
+    assert not off.drift
+    (job,), _, _ = prepare([RUTLAND], off, None)
+    assert job.cfg.service.drift.contacts == 0 and job.cfg.service.drift.in_need_pass_through == 1
+
+
 def test_fitted_trends_become_settings():
     """Derby's referrals and case-holding FTE rose over 2018-2022: annual_trend, contacts raised by half
     a year's growth, and permanent posts each 1 April that reach the trend's posts by 30 September."""
     from sim.backtest import team_posts, trend_settings
     from sim.commands.backtest import Request, compose_backtest
 
-    req = Request("831", 2022, 2024, "fitted", None, ["replications=2"])
+    req = Request("831", 2022, 2024, "fitted", True, None, ["replications=2"])
     flat = compose_backtest(req, ["service=la/831/2022", "replications=2"]).cfg
     t = trend_settings(831, flat, 2022, 2024)
     assert t.referrals.annual is not None and len(t.referrals.points) == 5

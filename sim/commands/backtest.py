@@ -31,8 +31,8 @@ from .. import signals
 from ..inputs import InputError
 from ..inputs.errors import shown
 
-USAGE = """usage: caseflow backtest la=CODE|NAME|all|A,B,... from_year=Y0 to_year=Y1 [trend=flat|fitted] [tables=FOLDER]
-                         [replications=20] [key=value ...]
+USAGE = """usage: caseflow backtest la=CODE|NAME|all|A,B,... from_year=Y0 to_year=Y1 [trend=flat|fitted] [drift=on|off]
+                         [tables=FOLDER] [replications=20] [key=value ...]
 
 Runs each council's service as caseflow calibrate makes it from the DfE tables for from_year
 (the preset service=la/<code>/<from_year>) from 1 April from_year, after at least 12 months'
@@ -43,7 +43,10 @@ figures for the year to 31 March Y (stocks at 31 March Y), workforce at 30 Septe
 trend=flat (the default) holds demand and the workforce at from_year's values; trend=fitted
 carries forward a log-linear trend fitted to the last five published years to from_year:
 referrals (service.demand.annual_trend) and case-holding FTE (permanent posts added each
-1 April; a downward workforce trend is held flat).  tables=FOLDER scores against CSV files
+1 April; a downward workforce trend is held flat).  drift=on (the default) draws each
+replication's year-to-year change in demand and in the shares of assessments that start CIN, CP
+and looked-after plans (service.drift) from the spread of councils' published changes in the
+five years to from_year; drift=off runs every replication at from_year's rates.  tables=FOLDER scores against CSV files
 named and laid out as the packaged ones (sim/reference/dfe/), read in preference to them, so
 that later years can be scored; the calibration always reads the packaged tables.
 
@@ -56,7 +59,8 @@ example: caseflow backtest la=all from_year=2022 to_year=2024 replications=8 wor
 
 DEFAULT_REPLICATIONS = 20
 TRENDS = ("flat", "fitted")
-OWN_KEYS = ("la", "from_year", "to_year", "trend", "tables")
+DRIFTS = ("on", "off")
+OWN_KEYS = ("la", "from_year", "to_year", "trend", "drift", "tables")
 IMPOSED = ("start_date", "end_date")
 ROUND = 4
 
@@ -67,6 +71,7 @@ class Request:
     from_year: int
     to_year: int
     trend: str
+    drift: bool
     tables: str | None
     overrides: list[str]
 
@@ -79,7 +84,7 @@ def main(argv: Sequence[str]) -> None:
     if any(a in ("-h", "--help") for a in argv):
         print(USAGE)
         return
-    from ..backtest import Published, read_tables
+    from ..backtest import Published, drift_from_tables, read_tables
     from ..inputs.folders import check_results_dir
     from .validate_all import chosen_councils
 
@@ -93,13 +98,14 @@ def main(argv: Sequence[str]) -> None:
     codes = chosen_councils(req.la, req.from_year)
     started = dt.datetime.now(dt.timezone.utc)
     clock = time.perf_counter()
-    jobs, skipped, extras = prepare(codes, req)
+    drift = drift_from_tables(req.from_year) if req.drift else None
+    jobs, skipped, extras = prepare(codes, req, drift)
     if not jobs:
         raise InputError(f"No council could be calibrated for {req.from_year}: "
                          + "; ".join(f"{c}: {why}" for c, why in skipped.items()))
     check_results_dir(jobs[0].cfg.results_dir)
     prepared = time.perf_counter() - clock
-    run(jobs, skipped, extras, req, published, ["caseflow", "backtest", *argv], started, prepared)
+    run(jobs, skipped, extras, req, published, ["caseflow", "backtest", *argv], started, prepared, drift)
 
 
 # --------------------------------------------------------------------------- input
@@ -149,6 +155,10 @@ def read_arguments(argv: list[str]) -> Request:
     if trend not in TRENDS:
         raise InputError(f"trend is '{shown(trend)}' but must be flat (demand and workforce held at from_year's) or "
                          "fitted (the published trends carried forward)")
+    drift = own.get("drift", "on").strip()
+    if drift not in DRIFTS:
+        raise InputError(f"drift is '{shown(drift)}' but must be on (each replication draws a year-to-year change from "
+                         "councils' published changes) or off (every replication at from_year's rates)")
     tables = own.get("tables")
     if tables is not None and not tables.strip():
         raise InputError("tables is empty but must be a folder that exists (a relative or absolute path) holding CSV "
@@ -166,7 +176,7 @@ def read_arguments(argv: list[str]) -> Request:
                              f"(1 April from_year to 1 October to_year): remove {setting.key}=...")
         if setting.key == "service":
             raise InputError("la= chooses each council's calibrated service: remove service=... (or la=)")
-    return Request(own["la"], start, end, trend, tables, overrides)
+    return Request(own["la"], start, end, trend, drift == "on", tables, overrides)
 
 
 def compose_backtest(req: Request, overrides: list[str]):
@@ -186,10 +196,11 @@ def compose_backtest(req: Request, overrides: list[str]):
     return job
 
 
-def prepare(codes: list[int], req: Request):
-    """Each council's composed run (its preset calibrated on first use; with trend=fitted, its
-    trends applied), the councils that could not be, and per council: the trends and the figures
-    the calibration substituted."""
+def prepare(codes: list[int], req: Request, drift=None):
+    """Each council's composed run (its preset calibrated on first use; with ``drift`` (a
+    ``sim.backtest.Drift``), its year-to-year drift; with trend=fitted, its trends applied), the
+    councils that could not be, and per council: the trends and the figures the calibration
+    substituted.  The user's own settings win over the drift's."""
     from .. import calibrate as cal
     from ..backtest import trend_settings
     from ..inputs.presets import PREFIX
@@ -203,7 +214,7 @@ def prepare(codes: list[int], req: Request):
         task = bars.add_task(f"calibrate {req.from_year}: councils", total=len(codes))
         for code in codes:
             try:
-                own = [*req.overrides, f"service={PREFIX}{code}/{req.from_year}"]
+                own = [*(drift.settings if drift else ()), *req.overrides, f"service={PREFIX}{code}/{req.from_year}"]
                 job = compose_backtest(req, own)
                 trends = None
                 if req.trend == "fitted":
@@ -227,7 +238,7 @@ def prepare(codes: list[int], req: Request):
 
 
 def run(jobs, skipped, extras, req: Request, published, command: list[str], started: dt.datetime,
-        prepared_seconds: float) -> Path:
+        prepared_seconds: float, drift=None) -> Path:
     from ..backtest import COLUMNS, backtest_rows, coverage_table, reasons_for_misses, worst_with_reasons
     from ..config import to_plain
     from ..parts import WorkFolder, results_key
@@ -262,9 +273,10 @@ def run(jobs, skipped, extras, req: Request, published, command: list[str], star
 
             coverage_charts(table, folder.path / "charts")
             (folder.path / "backtest.md").write_text(
-                markdown(table, cover, worst, jobs, skipped, extras, req, first, timing, workers, trends, misses))
+                markdown(table, cover, worst, jobs, skipped, extras, req, first, timing, workers, trends, misses, drift))
             shutil.rmtree(store, ignore_errors=True)
-            record = _manifest(first, started, command, req, jobs, skipped, extras, timing, workers, folder, trends)
+            record = _manifest(first, started, command, req, jobs, skipped, extras, timing, workers, folder, trends,
+                               drift)
             (folder.path / "manifest.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
             where = folder.publish(started.astimezone().strftime("%Y-%m-%d_%H-%M-%S"))
     print_coverage(cover, req, len(jobs), skipped)
@@ -301,8 +313,23 @@ def _pct(x: float) -> str:
     return "" if pd.isna(x) else f"{x:.0f}%"
 
 
+def drift_note(req: Request, drift) -> str:
+    if drift is None:
+        why = "drift=off" if not req.drift else "drift=on, but nothing to draw"
+        return (f"{why}: every replication runs at {req.from_year}'s rates; the intervals hold only the model's chance "
+                "variation and the calibrated parameters' uncertainty")
+    s = drift.spreads
+    return (f"drift=on (the default): each replication draws a year-to-year change from 1 April {req.from_year} "
+            f"(service.drift, decision 0032) with the spread of councils' published changes in "
+            f"{drift.years['referrals']}: contacts {100 * drift.contacts:.1f}% a year (referrals' spread), children in "
+            f"need {100 * drift.in_need:.1f}% on top of {drift.in_need_pass_through:.2f} of the contacts' change (CIN "
+            f"at 31 March {100 * s['cin_at31']:.1f}%), CP {100 * drift.cp:.1f}% on top (CP plans at 31 March "
+            f"{100 * s['cp_at31']:.1f}%), looked after {100 * drift.lac:.1f}% on top (starts "
+            f"{100 * s['cla_started']:.1f}%, {drift.years['cla_started']})")
+
+
 def markdown(table, cover, worst, jobs, skipped, extras, req: Request, cfg, timing, workers, trends,
-             misses: pd.DataFrame | None = None) -> str:
+             misses: pd.DataFrame | None = None, drift=None) -> str:
     from ..backtest import figure_order
 
     labels = table.drop_duplicates("figure").set_index("figure")["label"]
@@ -315,6 +342,7 @@ def markdown(table, cover, worst, jobs, skipped, extras, req: Request, cfg, timi
              f"for {req.from_year} (docs/calibrate.md); the run is 1 April {req.from_year} to 1 October {req.to_year} "
              f"after {cfg.warmup_months} months' warm-up, {cfg.replications} replications, seed {cfg.seed}.",
              f"- **{trend_note(req)}.**",
+             f"- **{drift_note(req, drift)}.**",
              f"- Published values: {source}.",
              f"- Councils not run: {len(skipped)}" + (" (" + "; ".join(f"{c}: {w}" for c, w in skipped.items()) + ")"
                                                        if skipped else "") + ".",
@@ -334,8 +362,9 @@ def markdown(table, cover, worst, jobs, skipped, extras, req: Request, cfg, timi
                   "- Each council's trends: trends.csv.", ""]
     lines += ["## Coverage by figure and year", "",
               "Inside: the council's published value lies between the 10th and 90th percentiles of its replications "
-              "(an 80% interval of the model's own random variation, not of its parameters: a well-calibrated model "
-              "would hold about 80%). Each cell: inside / councils (coverage); then the mean absolute relative error "
+              "(an 80% interval of the model's chance variation, the calibrated parameters' uncertainty and, with "
+              f"drift=on, the year-to-year drift; with {cfg.replications} replications a perfect model would hold "
+              f"about {100 * 0.8 * (cfg.replications - 1) / (cfg.replications + 1):.0f}%, docs/validation.md). Each cell: inside / councils (coverage); then the mean absolute relative error "
               "of the simulated median and, for comparison, of carrying each council's published from_year value "
               "forward unchanged (persistence).", ""]
     head = ("| Figure | " + " | ".join(str(y) for y in years) + " | "
@@ -409,6 +438,8 @@ def print_coverage(cover: pd.DataFrame, req: Request, councils: int, skipped: di
                   "" if pd.isna(r["mean_abs_rel_error"]) else f"{100 * r['mean_abs_rel_error']:.0f}%")
     console.print(t)
     console.print(trend_note(req), highlight=False)
+    console.print("drift=on: year-to-year change drawn per replication (decision 0032)" if req.drift else
+                  "drift=off: every replication at from_year's rates", highlight=False)
     if skipped:
         console.print(f"Not run (could not be calibrated for {req.from_year}): {', '.join(map(str, skipped))}",
                       highlight=False)
@@ -422,7 +453,8 @@ def _tables_record(req: Request) -> dict | None:
             "files": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(where.glob("*.csv"))}}
 
 
-def _manifest(cfg, started, command, req: Request, jobs, skipped, extras, timing, workers, folder, trends) -> dict:
+def _manifest(cfg, started, command, req: Request, jobs, skipped, extras, timing, workers, folder, trends,
+              drift=None) -> dict:
     import platform
 
     from ..inputs.presets import inputs_digest
@@ -433,6 +465,9 @@ def _manifest(cfg, started, command, req: Request, jobs, skipped, extras, timing
     record = {
         "command": command, "settings": req.overrides, "from_year": req.from_year, "to_year": req.to_year,
         "years_scored": list(req.years), "trend": req.trend, "trend_note": trend_note(req),
+        "drift": (None if drift is None else {"settings": list(drift.settings), "spreads": drift.spreads,
+                                              "changes": drift.changes, "years": drift.years}),
+        "drift_note": drift_note(req, drift),
         "tables": _tables_record(req), "seed": cfg.seed, "replications": cfg.replications,
         "start_date": cfg.start_date, "end_date": cfg.end_date, "warmup_months": cfg.warmup_months,
         "executor": cfg.executor, "workers": workers, "scheduler": cfg.scheduler,

@@ -271,9 +271,12 @@ def national_workbook(path: Path, table: pd.DataFrame, cover: pd.DataFrame, coun
 def councils_table(jobs, skipped: dict[int, str]) -> pd.DataFrame:
     from ..reference.published import councils
 
+    from ..national import council_seed
+
     names = councils().set_index("old_la_code")["la_name"]
-    rows = [{"la_code": j.code, "la_name": j.name, "region": j.region, "run": True, "reason": ""} for j in jobs]
-    rows += [{"la_code": c, "la_name": names.get(c, ""), "region": "", "run": False, "reason": why}
+    rows = [{"la_code": j.code, "la_name": j.name, "region": j.region, "run": True, "reason": "",
+             "seed": council_seed(j.cfg.seed, j.code)} for j in jobs]
+    rows += [{"la_code": c, "la_name": names.get(c, ""), "region": "", "run": False, "reason": why, "seed": ""}
              for c, why in skipped.items()]
     return pd.DataFrame(rows).sort_values("la_code").reset_index(drop=True)
 

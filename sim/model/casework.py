@@ -12,7 +12,8 @@ visits; an assessment whose worker has gone waits for the next one before it is 
 """
 from __future__ import annotations
 
-from ..distributions import Bernoulli, Choice, Sampler, draw_array, mean_of, sampler_in_clock_days
+from .. import drift
+from ..distributions import Bernoulli, Choice, PeriodChoice, Sampler, draw_array, mean_of, sampler_in_clock_days
 from ..events import AssessmentCompleted, CaseClosed, ConferenceHeld, PlanEnded, PlanStarted, ReferralAccepted, Seen
 from .case import PLAN_RANK
 from .flows import expected_plan_starts_per_day
@@ -41,8 +42,7 @@ class Casework:
         self.conference_due = sampler_in_clock_days(Sampler(cfg.conference_delay, s("conference_delay")), cal)
         routes = {"s47": cfg.assessment_outcomes.s47, "other": cfg.assessment_outcomes.other,
                   "s47_after_cp": cfg.s47_after_cp or cfg.assessment_outcomes.s47}
-        self.outcome = {route: Choice(ASSESSMENT_OUTCOMES, [getattr(shares, o) for o in ASSESSMENT_OUTCOMES],
-                                      s(f"assessment_outcome_{route}"))
+        self.outcome = {route: self._outcome_choice(shares, s(f"assessment_outcome_{route}"))
                         for route, shares in routes.items()}
         self.conference = Choice(CONFERENCE_OUTCOMES, [getattr(cfg.conference_outcomes, o) for o in CONFERENCE_OUTCOMES],
                                  s("conference_outcome"))
@@ -53,6 +53,18 @@ class Casework:
         realloc = service.cfg.service.workforce.reallocation
         self.moves_worker = Bernoulli(realloc.transfer_on_plan_change, s("transfer_on_plan_change"))
         self.held_outside = Bernoulli(cfg.cin_held_outside, s("cin_held_outside"))
+
+    def _outcome_choice(self, shares, rng):
+        """How an assessment ends: the configured shares, or with a year-to-year drift drawn
+        (``sim.drift``) the shares of the drift year the assessment ends its visit in."""
+        base = {o: getattr(shares, o) for o in ASSESSMENT_OUTCOMES}
+        path = self.service.drift
+        if not path.active:
+            return Choice(ASSESSMENT_OUTCOMES, [base[o] for o in ASSESSMENT_OUTCOMES], rng)
+        by_year = [drift.outcome_shares(base, path, y) for y in range(path.years)]
+        env = self.env
+        return PeriodChoice(ASSESSMENT_OUTCOMES, [[y[o] for o in ASSESSMENT_OUTCOMES] for y in by_year], rng,
+                            lambda: path.year_of(env.now))
 
     # -- the assessment -----------------------------------------------------------------------
     # Each step is a callback on a SimPy event rather than a process per case (as the MASH's):

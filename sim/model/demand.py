@@ -10,6 +10,7 @@ function of time; decision 0029).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable
 
 from ..calendar import WorkingCalendar
 from ..config import DemandConfig
@@ -36,13 +37,17 @@ def trend_factor(demand: DemandConfig, day: float) -> float:
     return 1.0 if not g else (1.0 + g) ** (day / DAYS_PER_YEAR)
 
 
-def daily_contact_rates(demand: DemandConfig, calendar: WorkingCalendar, first_day: int, last_day: int):
+def daily_contact_rates(demand: DemandConfig, calendar: WorkingCalendar, first_day: int, last_day: int,
+                        drift: Callable[[int], float] | None = None):
     """``(day, expected contacts)`` for each working day in ``[first_day, last_day)``.
 
     Normalised so that the working days of the year from ``start_date`` carry
     ``contacts_per_year`` in expectation without a trend; ``annual_trend`` then multiplies each
-    day's rate by ``trend_factor`` (so ``contacts_per_year`` is the yearly rate at ``start_date``).
+    day's rate by ``trend_factor`` (so ``contacts_per_year`` is the yearly rate at ``start_date``),
+    and ``drift`` (a replication's drawn year-to-year change, ``sim.drift``) by its factor.
     """
+    if drift is not None:
+        return [(d, rate * drift(d)) for d, rate in daily_contact_rates(demand, calendar, first_day, last_day)]
     ref = sum(day_factor(demand, calendar.date_of(d)) for d in calendar.working_days_in(0, 365))
     per_unit = demand.contacts_per_year / ref if ref > 0 else 0.0
     if not getattr(demand, "annual_trend", 0.0):
@@ -140,10 +145,11 @@ class FrontDoor:
         wait.callbacks.append(lambda _e: self.contact(child_id, priority, "returned", had_cp))
 
 
-def new_contact_times(cfg, calendar, rng, scale: float, first_day: int, last_day: int):
+def new_contact_times(cfg, calendar, rng, scale: float, first_day: int, last_day: int,
+                      drift: Callable[[int], float] | None = None):
     """When contacts about new children arrive: each working day a Poisson number at that day's
     rate, at uniform times within the day, in order."""
-    for day, rate in daily_contact_rates(cfg, calendar, first_day, last_day):
+    for day, rate in daily_contact_rates(cfg, calendar, first_day, last_day, drift):
         n = int(rng.poisson(rate * scale))
         if n:
             yield from sorted((day + rng.random(n)).tolist())
@@ -153,8 +159,10 @@ def contacts(env, service, front_door: FrontDoor) -> None:
     """The contacts about children new to the front door, each handed to the MASH as it arrives
     (a chain of timeouts rather than a process: the same steps without resuming a generator)."""
     cfg = service.cfg.service.demand
+    drift = service.drift
     times = new_contact_times(cfg, service.calendar, service.streams("arrivals"),
-                              front_door.new_per_year / cfg.contacts_per_year, int(env.now), service.horizon_day)
+                              front_door.new_per_year / cfg.contacts_per_year, int(env.now), service.horizon_day,
+                              (lambda day: drift.factor("contacts", day)) if drift.active else None)
 
     def next_contact(_event=None) -> None:
         if _event is not None:

@@ -13,6 +13,7 @@ from ..log import EventLog, collector_paused
 from ..events import CaseReallocated, HeldOutsideSocialWork, PlanBeforeStart
 from ..state import PostState, ServiceState, WorkerState
 from ..streams import Streams
+from .. import drift
 from ..uncertainty import drawn
 from .allocation import Allocation
 from .case import PLAN_RANK, PRIORITY_RANK, Case
@@ -32,6 +33,7 @@ class Service:
         start = parse_date("start_date", cfg.start_date)
         self.start_date = start
         self.horizon_day = (horizon_end(cfg) - start).days
+        self.drift = drift.path(cfg, replication, self.horizon_day)  # this replication's year-to-year change (sim.drift)
         first_day = (add_months(start, -cfg.warmup_months) - start).days
         self.calendar = WorkingCalendar.for_run(cfg)
         self.env = simpy.Environment(initial_time=first_day)

@@ -400,6 +400,20 @@ def value(key: str, la_code: int | str, time_period: int) -> float | None:
     return level_value(key, "Local authority", la_code, time_period)
 
 
+def council_values(key: str, time_period: int) -> pd.Series:
+    """Every council's published figure ``key`` for ``time_period``, indexed by ``old_la_code``
+    (int); suppressed cells and combined returns (such as "314 / 318") left out."""
+    fig = figure(key)
+    time_period = int(time_period)
+    _check_year(fig, time_period)
+    t = _table(fig.file)
+    mask = (t["time_period"] == time_period) & (t["geographic_level"] == "Local authority")
+    if fig.row_filter is not None:
+        mask &= t[fig.row_filter[0]] == fig.row_filter[1]
+    rows = t.loc[mask & t["old_la_code"].astype(str).str.fullmatch(r"\d+"), ["old_la_code", fig.column]].dropna()
+    return pd.Series(rows[fig.column].to_numpy(float), index=rows["old_la_code"].astype(int).to_numpy(), name=key)
+
+
 def published(la_code: int | str, time_period: int) -> dict[str, float | None]:
     """Every figure in :data:`FIGURES` for one council and one ``time_period``, by key.
 

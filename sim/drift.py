@@ -1,0 +1,101 @@
+"""Year-to-year drift: each replication draws how the council's demand and the share of its
+assessments that start a plan change from one year to the next (decision 0032).
+
+A forecast run at one year's rates says what that year's service would do if nothing changed;
+councils' published figures do change, by more than the model's chance variation (referrals
+by about 18% a year at the 10th-90th percentile spread across councils, CP plans at 31 March by
+about 25%).  With ``service.drift`` set and ``parameter_draws`` on, replication k draws a random
+walk for each rate: its log steps by ``sd * z`` on ``start_date`` and on each anniversary after
+it (``z`` standard normal, from a stream of its own keyed (seed, k, "drift:<name>")), so a year
+y years after ``start_date`` runs at ``exp(sum of y + 1 steps)`` times the configured rate; the
+warm-up runs at the configured rates.  Medians stay at the configured rates (no mean
+correction: published log changes are centred on about zero).
+
+- ``contacts``: every day's contact rate (new children; children coming back follow).
+- ``in_need``: the shares of an assessment's outcomes that start a CIN plan, a CP conference or
+  a looked-after placement (``close`` takes the rest).  Its log moves by
+  ``(in_need_pass_through - 1)`` times the contacts' log step plus ``in_need * z``: published
+  changes of children in need follow only about a quarter of a change in referrals.
+- ``cp`` and ``lac``: the CP and looked-after shares again, on top of ``in_need``.
+
+Pure: the paths are numbers; the model reads them (``sim.model.demand``, ``sim.model.casework``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import DriftConfig, RunConfig
+from .streams import stream
+
+DAYS_PER_YEAR = 365.25
+STREAM = "drift"
+RATES = ("contacts", "in_need", "cp", "lac")
+
+
+@dataclass(frozen=True)
+class DriftPath:
+    """One replication's factors: ``factors[rate][i]`` applies in drift year ``i`` (0: before
+    ``start_date``, always 1; i >= 1: the year starting ``i - 1`` years after it)."""
+
+    factors: dict[str, tuple[float, ...]]
+
+    @property
+    def active(self) -> bool:
+        return any(any(f != 1.0 for f in v) for v in self.factors.values())
+
+    @property
+    def years(self) -> int:
+        return len(next(iter(self.factors.values())))
+
+    def year_of(self, day: float) -> int:
+        """The drift year of simulation day ``day`` (days since ``start_date``)."""
+        if day < 0:
+            return 0
+        return min(self.years - 1, 1 + int(day // DAYS_PER_YEAR))
+
+    def factor(self, rate: str, day: float) -> float:
+        return self.factors[rate][self.year_of(day)]
+
+
+def none(years: int = 1) -> DriftPath:
+    """No drift: every factor 1."""
+    return DriftPath({r: (1.0,) * (years + 1) for r in RATES})
+
+
+def _is_set(d: DriftConfig) -> bool:
+    return bool(d.contacts or d.in_need or d.cp or d.lac)
+
+
+def path(cfg: RunConfig, replication: int, horizon_day: float) -> DriftPath:
+    """Replication ``replication``'s drift over a run whose horizon ends ``horizon_day`` days
+    after ``start_date`` (no drift when ``parameter_draws`` is off or nothing is set)."""
+    years = max(1, math.ceil(horizon_day / DAYS_PER_YEAR))
+    d = cfg.service.drift
+    if not cfg.parameter_draws or not _is_set(d):
+        return none(years)
+    # One stream per rate, each drawing its steps in order: a longer horizon adds steps at the
+    # end without changing the earlier ones, and setting one rate never moves another's draws.
+    z = {r: stream(cfg.seed, replication, f"{STREAM}:{r}").standard_normal(years) for r in RATES}
+    logs = {"contacts": np.cumsum(d.contacts * z["contacts"])}
+    logs["in_need"] = (d.in_need_pass_through - 1.0) * logs["contacts"] + np.cumsum(d.in_need * z["in_need"])
+    logs["cp"] = np.cumsum(d.cp * z["cp"])
+    logs["lac"] = np.cumsum(d.lac * z["lac"])
+    return DriftPath({r: (1.0,) + tuple(float(x) for x in np.exp(logs[r])) for r in RATES})
+
+
+def outcome_shares(shares: dict[str, float], p: DriftPath, year: int) -> dict[str, float]:
+    """An assessment row's outcome shares (``close``, ``cin``, ``cp``, ``lac``) in drift year
+    ``year``: the plan starts scaled by their factors, ``close`` the rest (if the plans would
+    take more than all, they are scaled down to all and nothing closes)."""
+    n = p.factors["in_need"][year]
+    out = {"cin": shares["cin"] * n, "cp": shares["cp"] * n * p.factors["cp"][year],
+           "lac": shares["lac"] * n * p.factors["lac"][year]}
+    total = sum(shares.values())
+    plans = sum(out.values())
+    if plans > total:
+        out = {k: v * total / plans for k, v in out.items()}
+        plans = total
+    return {"close": total - plans, **out}
