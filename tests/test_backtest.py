@@ -2,7 +2,6 @@
 and the demand trend (service.demand.annual_trend)."""
 from __future__ import annotations
 
-import shutil
 from importlib import resources
 from pathlib import Path
 

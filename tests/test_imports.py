@@ -4,7 +4,6 @@ and only the CLI and sim.inputs touch Hydra or OmegaConf."""
 from __future__ import annotations
 
 import ast
-from collections import defaultdict
 from pathlib import Path
 
 SIM = Path(__file__).resolve().parents[1] / "sim"
