@@ -204,34 +204,20 @@ def prepare(codes: list[int], req: Request, drift=None):
     from .. import calibrate as cal
     from ..backtest import trend_settings
     from ..inputs.presets import PREFIX
-    from ..national import CouncilJob
-    from ..reference.published import councils
-    from .run_folder import progress_bars
+    from .validate_all import prepare_councils
 
-    table = councils().set_index("old_la_code")
-    jobs, skipped, extras = [], {}, {}
-    with progress_bars() as bars:
-        task = bars.add_task(f"calibrate {req.from_year}: councils", total=len(codes))
-        for code in codes:
-            try:
-                own = [*(drift.settings if drift else ()), *req.overrides, f"service={PREFIX}{code}/{req.from_year}"]
-                job = compose_backtest(req, own)
-                trends = None
-                if req.trend == "fitted":
-                    trends = trend_settings(code, job.cfg, req.from_year, req.to_year)
-                    if trends.settings:
-                        job = compose_backtest(req, [*own, *trends.settings])
-                substituted = cal.calibrate(code, req.from_year).substituted
-            except InputError as e:
-                if len(codes) == 1:
-                    raise
-                skipped[code] = str(e)
-            else:
-                row = table.loc[code]
-                jobs.append(CouncilJob(code, str(row["la_name"]), str(row["region_name"]), job.cfg))
-                extras[code] = {"trends": trends, "substituted": list(substituted)}
-            bars.advance(task)
-    return jobs, skipped, extras
+    def compose_one(code: int):
+        own = [*(drift.settings if drift else ()), *req.overrides, f"service={PREFIX}{code}/{req.from_year}"]
+        job = compose_backtest(req, own)
+        trends = None
+        if req.trend == "fitted":
+            trends = trend_settings(code, job.cfg, req.from_year, req.to_year)
+            if trends.settings:
+                job = compose_backtest(req, [*own, *trends.settings])
+        substituted = cal.calibrate(code, req.from_year).substituted
+        return job.cfg, {"trends": trends, "substituted": list(substituted)}
+
+    return prepare_councils(codes, f"calibrate {req.from_year}: councils", compose_one)
 
 
 # --------------------------------------------------------------------------- the run

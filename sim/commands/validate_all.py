@@ -87,26 +87,37 @@ def main(year: int, la: str, overrides: list[str], argv: Sequence[str]) -> None:
 def prepare(codes: list[int], year: int, overrides: list[str], compose, prefix: str):
     """Each council's composed run (calibrating its preset on first use), and the councils that
     could not be calibrated, with the reason (one sentence each)."""
-    from ..reference.published import councils
+    jobs, skipped, _ = prepare_councils(
+        codes, f"calibrate {year}: councils",
+        lambda code: (compose(year, [f"service={prefix}{code}/{year}", *overrides])[0].cfg, None))
+    return jobs, skipped
+
+
+def prepare_councils(codes: list[int], label: str, compose_one):
+    """``compose_one(code) -> (cfg, extra)`` for each council, with a progress bar: the
+    ``CouncilJob``s, the councils refused (code -> the one-sentence reason; with one council the
+    error itself is raised) and each council's ``extra``.  Shared by validate la=... and backtest."""
     from ..national import CouncilJob
+    from ..reference.published import councils
     from .run_folder import progress_bars
 
     table = councils().set_index("old_la_code")
-    jobs, skipped = [], {}
+    jobs, skipped, extras = [], {}, {}
     with progress_bars() as bars:
-        task = bars.add_task(f"calibrate {year}: councils", total=len(codes))
+        task = bars.add_task(label, total=len(codes))
         for code in codes:
             try:
-                job, _ = compose(year, [f"service={prefix}{code}/{year}", *overrides])
+                cfg, extra = compose_one(code)
             except InputError as e:
                 if len(codes) == 1:
                     raise
                 skipped[code] = str(e)
             else:
                 row = table.loc[code]
-                jobs.append(CouncilJob(code, str(row["la_name"]), str(row["region_name"]), job.cfg))
+                jobs.append(CouncilJob(code, str(row["la_name"]), str(row["region_name"]), cfg))
+                extras[code] = extra
             bars.advance(task)
-    return jobs, skipped
+    return jobs, skipped, extras
 
 
 def run(jobs, skipped: dict[int, str], year: int, overrides: list[str], command: list[str],
