@@ -513,6 +513,8 @@ MAX_FLUSH_EVENTS = 5_000_000
 MAX_WORKERS_PER_CORE = 4
 MAX_COST = 1e9                         # pounds (a year per FTE, or a package in total)
 MAX_PARAMETER_CV = 1.0   # service.uncertainty: a relative error above 1 says the count behind it is too small to use
+DRIFT_HIGH_Z = 3.09                    # the 99.9th percentile of a standard normal
+MAX_DRIFT_FACTOR = 20.0                # a drawn drift factor is held within [1/20, 20] (sim.drift)
 MAX_DRIFT = 1.0                        # service.drift: a year's change in a log rate, at most 1 (a factor of e) per sd
 MAX_ANNUAL_TREND = 0.5                 # service.demand.annual_trend: at most 50% a year either way
 MAX_FACTOR = 100.0                     # seasonality factors, turnover multipliers
@@ -698,6 +700,15 @@ def validate(cfg: RunConfig) -> None:
     d = s.demand
     _number("service.demand.contacts_per_year", d.contacts_per_year, 0, MAX_CONTACTS_PER_YEAR, low_open=True)
     expected = d.contacts_per_year * simulated_years(cfg)
+    if s.drift.contacts and cfg.parameter_draws:
+        # A replication drawing a high walk (1 in 1,000) must still fit: drift runs the horizon's years.
+        years = max(1.0, simulated_years(cfg) - cfg.warmup_months / 12)
+        high = min(MAX_DRIFT_FACTOR, math.exp(DRIFT_HIGH_Z * s.drift.contacts * math.sqrt(years)))
+        if expected * high > MAX_CONTACTS_PER_REPLICATION:
+            raise ConfigError("service.drift.contacts",
+                              f"is {s.drift.contacts:g}, which over {years:.1f} years lets one replication in a "
+                              f"thousand draw {high:.1f} times the contacts, about {expected * high:,.0f}, more than "
+                              f"the {MAX_CONTACTS_PER_REPLICATION:,} allowed; lower it or shorten the horizon")
     if expected > MAX_CONTACTS_PER_REPLICATION:
         raise ConfigError("service.demand.contacts_per_year",
                           f"is {d.contacts_per_year:,g}, which over {simulated_years(cfg):.1f} simulated years (warm-up "

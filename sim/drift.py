@@ -5,17 +5,24 @@ A forecast run at one year's rates says what that year's service would do if not
 councils' published figures do change, by more than the model's chance variation (referrals
 by about 18% a year at the 10th-90th percentile spread across councils, CP plans at 31 March by
 about 25%).  With ``service.drift`` set and ``parameter_draws`` on, replication k draws a random
-walk for each rate: its log steps by ``sd * z`` on ``start_date`` and on each anniversary after
-it (``z`` standard normal, from a stream of its own keyed (seed, k, "drift:<name>")), so a year
-y years after ``start_date`` runs at ``exp(sum of y + 1 steps)`` times the configured rate; the
-warm-up runs at the configured rates.  Medians stay at the configured rates (no mean
-correction: published log changes are centred on about zero).
+walk for each rate: its log steps by ``sd * z`` on ``start_date`` and on each anniversary of it
+(the same day and month, so 1 April for a backtest; ``z`` standard normal, from a stream of its
+own keyed (seed, k, "drift:<name>")), so the year starting y years after ``start_date`` runs at
+``exp(sum of y + 1 steps)`` times the configured rate; the warm-up runs at the configured rates.
+Medians stay at the configured rates (no mean correction: published log changes are centred on
+about zero).  A factor is held within [1/20, 20] (``MAX_DRIFT_FACTOR``).
 
-- ``contacts``: every day's contact rate (new children; children coming back follow).
+- ``contacts``: the contact rate of children new to the front door.  Children coming back are
+  not scaled: they follow from earlier cases, so a year's referrals move by less than the
+  factor at first (about 0.8 of its log in a calibrated council's first year) and by all of it
+  once the returns have caught up.
 - ``in_need``: the shares of an assessment's outcomes that start a CIN plan, a CP conference or
   a looked-after placement (``close`` takes the rest).  Its log moves by
-  ``(in_need_pass_through - 1)`` times the contacts' log step plus ``in_need * z``: published
-  changes of children in need follow only about a quarter of a change in referrals.
+  ``(in_need_pass_through - 1)`` times the contacts' log plus its own walk of ``in_need``:
+  published changes of children in need follow only about a quarter of a change in referrals.
+  The compensation is against the contacts' factor, while a year's assessments follow it with a
+  lag, so in the model plan starts follow less of it than ``in_need_pass_through`` (about 0.1 in
+  a calibrated council's first year; decision 0032).
 - ``cp`` and ``lac``: the CP and looked-after shares again, on top of ``in_need``.
 
 Pure: the paths are numbers; the model reads them (``sim.model.demand``, ``sim.model.casework``).
@@ -23,14 +30,14 @@ Pure: the paths are numbers; the model reads them (``sim.model.demand``, ``sim.m
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
 
-from .config import DriftConfig, RunConfig
+from .config import MAX_DRIFT_FACTOR, DriftConfig, RunConfig, add_months, parse_date
 from .streams import stream
 
-DAYS_PER_YEAR = 365.25
 STREAM = "drift"
 RATES = ("contacts", "in_need", "cp", "lac")
 
@@ -38,9 +45,11 @@ RATES = ("contacts", "in_need", "cp", "lac")
 @dataclass(frozen=True)
 class DriftPath:
     """One replication's factors: ``factors[rate][i]`` applies in drift year ``i`` (0: before
-    ``start_date``, always 1; i >= 1: the year starting ``i - 1`` years after it)."""
+    ``start_date``, always 1; i >= 1: the year starting ``i - 1`` years after it).  ``bounds``:
+    the days (since ``start_date``) of its anniversaries, where drift years 2, 3, ... start."""
 
     factors: dict[str, tuple[float, ...]]
+    bounds: tuple[int, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -54,7 +63,7 @@ class DriftPath:
         """The drift year of simulation day ``day`` (days since ``start_date``)."""
         if day < 0:
             return 0
-        return min(self.years - 1, 1 + int(day // DAYS_PER_YEAR))
+        return min(self.years - 1, 1 + bisect_right(self.bounds, day))
 
     def factor(self, rate: str, day: float) -> float:
         return self.factors[rate][self.year_of(day)]
@@ -62,7 +71,18 @@ class DriftPath:
 
 def none(years: int = 1) -> DriftPath:
     """No drift: every factor 1."""
-    return DriftPath({r: (1.0,) * (years + 1) for r in RATES})
+    return DriftPath({r: (1.0,) * (years + 1) for r in RATES}, tuple(365 * k for k in range(1, years)))
+
+
+def anniversaries(start_date: str, horizon_day: float) -> tuple[int, ...]:
+    """Days from ``start_date`` to each of its anniversaries before the horizon (29 February
+    starts its years on 28 February)."""
+    start = parse_date("start_date", start_date)
+    out, k = [], 1
+    while (day := (add_months(start, 12 * k) - start).days) < horizon_day:
+        out.append(day)
+        k += 1
+    return tuple(out)
 
 
 def _is_set(d: DriftConfig) -> bool:
@@ -72,7 +92,8 @@ def _is_set(d: DriftConfig) -> bool:
 def path(cfg: RunConfig, replication: int, horizon_day: float) -> DriftPath:
     """Replication ``replication``'s drift over a run whose horizon ends ``horizon_day`` days
     after ``start_date`` (no drift when ``parameter_draws`` is off or nothing is set)."""
-    years = max(1, math.ceil(horizon_day / DAYS_PER_YEAR))
+    bounds = anniversaries(cfg.start_date, horizon_day)
+    years = len(bounds) + 1
     d = cfg.service.drift
     if not cfg.parameter_draws or not _is_set(d):
         return none(years)
@@ -83,7 +104,9 @@ def path(cfg: RunConfig, replication: int, horizon_day: float) -> DriftPath:
     logs["in_need"] = (d.in_need_pass_through - 1.0) * logs["contacts"] + np.cumsum(d.in_need * z["in_need"])
     logs["cp"] = np.cumsum(d.cp * z["cp"])
     logs["lac"] = np.cumsum(d.lac * z["lac"])
-    return DriftPath({r: (1.0,) + tuple(float(x) for x in np.exp(logs[r])) for r in RATES})
+    cap = math.log(MAX_DRIFT_FACTOR)
+    return DriftPath({r: (1.0,) + tuple(float(x) for x in np.exp(np.clip(logs[r], -cap, cap))) for r in RATES},
+                     bounds)
 
 
 def outcome_shares(shares: dict[str, float], p: DriftPath, year: int) -> dict[str, float]:

@@ -41,9 +41,10 @@ def council_seed(seed: int, code: int) -> int:
     """The seed council ``code``'s replications run with in a run seeded ``seed``: its own, so
     that no two councils share random numbers (the same seed would give every council the same
     parameter draws and year-to-year drift in replication k, and their misses would move
-    together), and the same whichever other councils run.  ``caseflow validate
-    service=la/<code>/<year> seed=<it>`` reruns one council alone."""
-    return int(np.random.SeedSequence([int(seed), int(code)]).generate_state(1, np.uint64)[0] >> 1)
+    together), and the same whichever other councils run.  A 32-bit number, so that it survives a
+    spreadsheet; ``caseflow validate year=<Y> la=<code> seed=<it>`` (one council runs with the
+    seed as given) reruns one council alone."""
+    return int(np.random.SeedSequence([int(seed), int(code)]).generate_state(1, np.uint32)[0])
 
 
 def council_replication(cfg: RunConfig, code: int, replication: int, years: tuple[int, ...]) -> pd.DataFrame:

@@ -123,9 +123,14 @@ def test_tiny_backtest_writes_its_tables(tiny):
 
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["trend"] == "flat" and manifest["command"][:2] == ["caseflow", "backtest"]
-    assert manifest["drift"]["settings"][0].startswith("service.drift.contacts=") and "drift=on" in md
+    est = manifest["drift"]["estimate"]
+    assert est["settings"][0].startswith("service.drift.contacts=") and "drift=on" in md
+    assert manifest["drift"]["drawn"] and manifest["drift"]["ran"]["contacts"] == pytest.approx(
+        est["spreads"]["referrals"], abs=1e-4)
     assert set(pd.read_csv(out / "coverage.csv")["nominal_pct"].round(1)) == {26.7}  # 0.8 x 1/3 with 2 replications
-    assert pd.read_csv(out / "councils.csv")["seed"].iloc[0] > 0
+    from sim.national import council_seed
+
+    assert pd.read_csv(out / "councils.csv")["seed"].iloc[0] == council_seed(manifest["seed"], RUTLAND)
     assert manifest["tables"]["files"].keys() == {"c1_referrals_and_rereferrals.csv"}
 
 

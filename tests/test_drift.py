@@ -66,9 +66,14 @@ def test_in_need_follows_contacts_by_its_pass_through():
         assert n == pytest.approx(-0.75 * c, abs=1e-12)
 
 
-def test_year_of():
-    p = drift.none(2)
-    assert [p.year_of(d) for d in (-400, -0.1, 0, 365, 365.3, 800, 5000)] == [0, 0, 1, 1, 2, 2, 2]
+def test_drift_years_start_on_the_anniversaries_of_start_date():
+    """A backtest's drift years are DfE years: they start on 1 April, 365 or 366 days apart."""
+    cfg = compose_job(["start_date=2022-04-01", "end_date=2024-10-01", "service.drift.contacts=0.2"]).cfg
+    p = drift.path(cfg, 0, (np.datetime64("2024-10-01") - np.datetime64("2022-04-01")).astype(int))
+    assert p.bounds == (365, 731)  # 1 April 2023; 1 April 2024 (after 29 February 2024)
+    assert [p.year_of(d) for d in (-400, -0.1, 0, 364.99, 365, 730.99, 731, 900, 5000)] == [0, 0, 1, 1, 2, 2, 3, 3, 3]
+    assert p.years == 4
+    assert drift.anniversaries("2024-02-29", 800) == (365, 730)  # 28 February 2025, 28 February 2026
 
 
 def test_outcome_shares_keep_the_total_and_close_takes_the_rest():
@@ -102,7 +107,7 @@ def _counts(cfg, replication=0):
     from sim.runner import replication_table
 
     df = events_frame(replication_table(cfg, replication))
-    year = lambda t: (t >= 365.25).astype(int)  # drift years 1 and 2 (no warm-up)
+    year = lambda t: (t >= 366).astype(int)  # drift years 1 and 2 (no warm-up; 1 April 2024 is day 366)
     new = df[(df["event"] == "contact_received") & (df["reason"] == "new")]
     done = df[df["event"] == "assessment_completed"]
     return (new.groupby(year(new["t"])).size().to_numpy(),
@@ -134,6 +139,23 @@ def test_bad_drift_is_one_sentence():
     bad = dataclasses.replace(cfg, service=dataclasses.replace(cfg.service, drift=drift.DriftConfig(contacts=-0.1)))
     with pytest.raises(ConfigError, match="service.drift.contacts"):
         validate(bad)
+    for value in (-1.5, 2.5, float("nan")):
+        odd = dataclasses.replace(cfg, service=dataclasses.replace(
+            cfg.service, drift=drift.DriftConfig(in_need_pass_through=value)))
+        with pytest.raises(ConfigError, match="service.drift.in_need_pass_through"):
+            validate(odd)
+    # A walk that could make one replication too big to run is refused before it runs.
+    long = compose_job(["horizon_months=600", "warmup_months=0"]).cfg
+    wild = dataclasses.replace(long, service=dataclasses.replace(long.service, drift=drift.DriftConfig(contacts=1.0)))
+    with pytest.raises(ConfigError, match="one replication in a thousand"):
+        validate(wild)
+    validate(dataclasses.replace(wild, parameter_draws=False))  # nothing drawn: nothing to refuse
+
+
+def test_factors_are_held_within_twenty_times():
+    cfg = cfg_with("service.drift.contacts=1", "horizon_months=36")
+    f = np.array([drift.path(cfg, k, 3 * 365.25).factors["contacts"] for k in range(300)])
+    assert f.max() == pytest.approx(20.0) and f.min() == pytest.approx(1 / 20)
 
 
 def test_backtest_drift_is_the_spread_of_published_changes_up_to_from_year():
@@ -155,5 +177,5 @@ def test_backtest_drift_is_the_spread_of_published_changes_up_to_from_year():
 
 def test_every_council_has_its_own_seed():
     seeds = {council_seed(20220701, c) for c in range(100, 1000)}
-    assert len(seeds) == 900 and all(0 <= s < 2**63 for s in seeds)
+    assert len(seeds) == 900 and all(0 <= s < 2**32 for s in seeds)
     assert council_seed(20220701, 892) == council_seed(20220701, 892) != council_seed(1, 892)

@@ -265,7 +265,7 @@ def run(jobs, skipped, extras, req: Request, published, command: list[str], star
                                drift)
             (folder.path / "manifest.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
             where = folder.publish(started.astimezone().strftime("%Y-%m-%d_%H-%M-%S"))
-    print_coverage(cover, req, len(jobs), skipped)
+    print_coverage(cover, req, len(jobs), skipped, first, drift)
     print(f"Results: {where}")
     return where
 
@@ -299,19 +299,45 @@ def _pct(x: float) -> str:
     return "" if pd.isna(x) else f"{x:.0f}%"
 
 
-def drift_note(req: Request, drift) -> str:
-    if drift is None:
-        why = "drift=off" if not req.drift else "drift=on, but nothing to draw"
+DRIFT_KEYS = ("contacts", "in_need", "in_need_pass_through", "cp", "lac")
+
+
+def drift_ran(cfg) -> bool:
+    d = cfg.service.drift
+    return bool(cfg.parameter_draws and (d.contacts or d.in_need or d.cp or d.lac))
+
+
+def drift_note(req: Request, cfg, drift) -> str:
+    """What the run drew (``cfg.service.drift``, the first council's: every council has the same),
+    and where it came from (``drift``, the estimate from the tables, or the settings given)."""
+    d = cfg.service.drift
+    if not drift_ran(cfg):
+        why = ("drift=off" if not req.drift else "parameter_draws=false" if not cfg.parameter_draws else
+               "drift=on, but every spread is 0")
         return (f"{why}: every replication runs at {req.from_year}'s rates; the intervals hold only the model's chance "
                 "variation and the calibrated parameters' uncertainty")
-    s = drift.spreads
-    return (f"drift=on (the default): each replication draws a year-to-year change from 1 April {req.from_year} "
-            f"(service.drift, decision 0032) with the spread of councils' published changes in "
-            f"{drift.years['referrals']}: contacts {100 * drift.contacts:.1f}% a year (referrals' spread), children in "
-            f"need {100 * drift.in_need:.1f}% on top of {drift.in_need_pass_through:.2f} of the contacts' change (CIN "
-            f"at 31 March {100 * s['cin_at31']:.1f}%), CP {100 * drift.cp:.1f}% on top (CP plans at 31 March "
-            f"{100 * s['cp_at31']:.1f}%), looked after {100 * drift.lac:.1f}% on top (starts "
-            f"{100 * s['cla_started']:.1f}%, {drift.years['cla_started']})")
+    given = drift is None or any(abs(getattr(d, k) - getattr(drift, k)) > 5e-5 for k in DRIFT_KEYS)
+    source = ("the settings given" if drift is None else
+              f"the spread of councils' published changes in {drift.years['referrals']}"
+              + (", with the settings given" if given else ""))
+    out = (f"drift=on: each replication draws a year-to-year change from 1 April {req.from_year} (service.drift, "
+           f"decision 0032) from {source}: contacts {100 * d.contacts:.1f}% a year, children in need "
+           f"{100 * d.in_need:.1f}% on top of {d.in_need_pass_through:.2f} of the contacts' change, CP "
+           f"{100 * d.cp:.1f}% on top, looked after {100 * d.lac:.1f}% on top")
+    if drift is not None:
+        s = drift.spreads
+        out += (f" (published: referrals {100 * s['referrals']:.1f}%, CIN at 31 March {100 * s['cin_at31']:.1f}%, CP "
+                f"plans at 31 March {100 * s['cp_at31']:.1f}%, looked-after starts "
+                + (f"{100 * s['cla_started']:.1f}% in {drift.years['cla_started']})" if drift.changes["cla_started"]
+                   else f"not published for two years up to {req.from_year}, so not drawn)"))
+    return out
+
+
+def drift_record(cfg, drift) -> dict:
+    d = cfg.service.drift
+    return {"drawn": drift_ran(cfg), "ran": {k: getattr(d, k) for k in DRIFT_KEYS},
+            "estimate": None if drift is None else {"settings": list(drift.settings), "spreads": drift.spreads,
+                                                     "changes": drift.changes, "years": drift.years}}
 
 
 def markdown(table, cover, worst, jobs, skipped, extras, req: Request, cfg, timing, workers, trends,
@@ -328,7 +354,7 @@ def markdown(table, cover, worst, jobs, skipped, extras, req: Request, cfg, timi
              f"for {req.from_year} (docs/calibrate.md); the run is 1 April {req.from_year} to 1 October {req.to_year} "
              f"after {cfg.warmup_months} months' warm-up, {cfg.replications} replications, seed {cfg.seed}.",
              f"- **{trend_note(req)}.**",
-             f"- **{drift_note(req, drift)}.**",
+             f"- **{drift_note(req, cfg, drift)}.**",
              f"- Published values: {source}.",
              f"- Councils not run: {len(skipped)}" + (" (" + "; ".join(f"{c}: {w}" for c, w in skipped.items()) + ")"
                                                        if skipped else "") + ".",
@@ -409,7 +435,7 @@ def markdown(table, cover, worst, jobs, skipped, extras, req: Request, cfg, timi
     return "\n".join(lines)
 
 
-def print_coverage(cover: pd.DataFrame, req: Request, councils: int, skipped: dict) -> None:
+def print_coverage(cover: pd.DataFrame, req: Request, councils: int, skipped: dict, cfg, drift=None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -424,8 +450,7 @@ def print_coverage(cover: pd.DataFrame, req: Request, councils: int, skipped: di
                   "" if pd.isna(r["mean_abs_rel_error"]) else f"{100 * r['mean_abs_rel_error']:.0f}%")
     console.print(t)
     console.print(trend_note(req), highlight=False)
-    console.print("drift=on: year-to-year change drawn per replication (decision 0032)" if req.drift else
-                  "drift=off: every replication at from_year's rates", highlight=False)
+    console.print(drift_note(req, cfg, drift), highlight=False)
     if skipped:
         console.print(f"Not run (could not be calibrated for {req.from_year}): {', '.join(map(str, skipped))}",
                       highlight=False)
@@ -451,9 +476,7 @@ def _manifest(cfg, started, command, req: Request, jobs, skipped, extras, timing
     record = {
         "command": command, "settings": req.overrides, "from_year": req.from_year, "to_year": req.to_year,
         "years_scored": list(req.years), "trend": req.trend, "trend_note": trend_note(req),
-        "drift": (None if drift is None else {"settings": list(drift.settings), "spreads": drift.spreads,
-                                              "changes": drift.changes, "years": drift.years}),
-        "drift_note": drift_note(req, drift),
+        "drift": drift_record(cfg, drift), "drift_note": drift_note(req, cfg, drift),
         "tables": _tables_record(req), "seed": cfg.seed, "replications": cfg.replications,
         "start_date": cfg.start_date, "end_date": cfg.end_date, "warmup_months": cfg.warmup_months,
         "executor": cfg.executor, "workers": workers, "scheduler": cfg.scheduler,

@@ -2,7 +2,8 @@
 
 Each council's service is its preset ``service=la/<code>/<Y>`` (calibrated from the DfE tables
 for year Y, ``sim.inputs.presets``), run over the DfE year as ``caseflow validate`` runs one
-council (``sim.commands.validate.compose_validation``), with the same seed and settings for all.
+council (``sim.commands.validate.compose_validation``), with the same settings for all and each
+council's own seed (``sim.national.council_seed``).
 The replications of all councils share one pool of workers (``sim.national``).  Writes
 ``<results_dir>/validate/<timestamp>/``:
 
