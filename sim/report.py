@@ -6,6 +6,7 @@ place only when complete, so an interrupted or failed run never leaves a half-wr
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -41,8 +42,11 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=None)
 def git_commit(where: Path) -> dict[str, object]:
-    """The commit of the caseflow checkout (and whether it had uncommitted changes)."""
+    """The commit of the caseflow checkout (and whether it had uncommitted changes), asked once per
+    process: a long command asks when it starts (``started_commit``), so that its manifest names
+    the code it ran, not a commit made while it ran."""
     # Git reads settings from the environment (GIT_CONFIG_COUNT/KEY/VALUE) and some of them run
     # commands (core.fsmonitor): ask with those left out and the monitor off, so recording the
     # commit can never run anything.
@@ -57,6 +61,11 @@ def git_commit(where: Path) -> dict[str, object]:
         return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
     except (OSError, subprocess.SubprocessError):
         return {"commit": "unknown", "dirty": None}
+
+
+def started_commit() -> dict[str, object]:
+    """Record caseflow's commit now (the manifest written at the end reads this)."""
+    return git_commit(Path(__file__).resolve().parent)
 
 
 def write_run(cfg: RunConfig, folder: WorkFolder, results: list[ReplicationKPIs], started: dt.datetime,
@@ -138,7 +147,7 @@ def manifest(cfg: RunConfig, started: dt.datetime, provenance: dict, results: li
         "settings": list(provenance.get("settings", [])),
         "swept": provenance.get("swept") or {},
         "inputs": provenance.get("files", {}),
-        "git": git_commit(Path(__file__).resolve().parent),
+        "git": started_commit(),
         "versions": package_versions(),
         "platform": platform.platform(),
         "outputs": sorted({p.name for p in folder.path.iterdir() if p.name != "lock"} | {"manifest.json", *reports}),

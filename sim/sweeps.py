@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import kpis
 from .formats import fmt_number
-from .report import git_commit, package_versions
+from .report import package_versions, started_commit
 
 STATS = ("mean", "p10", "p90")
 
@@ -78,7 +78,7 @@ def write_sweep(jobs, swept: list[dict[str, str]], done: dict[int, Path], comman
                     "started": started.isoformat(timespec="seconds"),
                     "finished": finished.isoformat(timespec="seconds"),
                     "run_seconds": round((finished - started).total_seconds(), 3),
-                    "git": git_commit(Path(__file__).resolve().parent), "versions": package_versions(),
+                    "git": started_commit(), "versions": package_versions(),
                     "outputs": sorted(outputs)}
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         if report:

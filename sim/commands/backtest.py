@@ -89,6 +89,9 @@ def main(argv: Sequence[str]) -> None:
     from .validate_all import chosen_councils
 
     req = read_arguments(list(argv))
+    from ..report import started_commit
+
+    started_commit()
     published = Published(read_tables(req.tables))
     held = sorted(published.years())
     for y in req.years:
@@ -470,7 +473,7 @@ def _manifest(cfg, started, command, req: Request, jobs, skipped, extras, timing
 
     from ..inputs.presets import inputs_digest
     from ..parts import simulation_versions
-    from ..report import git_commit, package_versions
+    from ..report import package_versions, started_commit
 
     finished = dt.datetime.now(dt.timezone.utc)
     record = {
@@ -485,7 +488,7 @@ def _manifest(cfg, started, command, req: Request, jobs, skipped, extras, timing
         "presets_digest": inputs_digest(), "timing": timing,
         "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
         "run_seconds": round((finished - started).total_seconds(), 3),
-        "git": git_commit(Path(__file__).resolve().parent), "versions": package_versions(),
+        "git": started_commit(), "versions": package_versions(),
         "simulation_versions": simulation_versions(), "platform": platform.platform(),
     }
     if trends is not None:

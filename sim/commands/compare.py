@@ -91,6 +91,11 @@ def _run(cfgs: dict[str, RunConfig], provenance: dict) -> None:
     from ..compare import comparison_markdown, comparison_table, replication_table
     from ..reports.findings import comparison_findings, returns_to_baseline
 
+    from ..report import started_commit
+
+
+    started_commit()  # the code this run is, before it runs
+
     started = dt.datetime.now(dt.timezone.utc)
     first = next(iter(cfgs.values()))
     folder = WorkFolder(Path(first.results_dir) / "compare", results_key(list(cfgs.values())), prefix="compare")

@@ -74,6 +74,9 @@ def run_forecast(job: Composed, command: list[str], quiet: bool = False,
     from ..runner import run_to_folder
 
     cfg = job.cfg
+    from ..report import started_commit
+
+    started_commit()  # the code this run is, before it runs
     started = dt.datetime.now(dt.timezone.utc)
     folder = WorkFolder(Path(cfg.results_dir) / cfg.scenario.name, results_key([cfg]))
     with working_in(folder, cfg.replications, quiet=quiet):
@@ -135,6 +138,9 @@ def sweep_label(swept: dict[str, str] | None) -> str | None:
 def run_sweep(jobs: list[Composed], n_jobs: int, command: list[str], lengths: list[int]) -> None:
     """Every run of a sweep, ``n_jobs`` at a time; identical runs once; then the combined table.
     ``lengths``: how many values each setting takes (a setting with more than one is swept)."""
+    from ..report import started_commit
+
+    started_commit()  # the code this run is, before it runs
     started = dt.datetime.now(dt.timezone.utc)
     groups, same = plan(jobs)
     swept = swept_settings(jobs, lengths)

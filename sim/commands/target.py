@@ -103,6 +103,9 @@ def read_arguments(argv: list[str]) -> tuple[dict[str, str], list[str]]:
 
 def _run(job: Composed, posts: Posts, target: Target, highest: int, provenance: dict) -> None:
     cfg = job.cfg
+    from ..report import started_commit
+
+    started_commit()  # the code this run is, before it runs
     started = dt.datetime.now(dt.timezone.utc)
     folder = WorkFolder(Path(cfg.results_dir) / "target", results_key([cfg]), prefix="target")
     labels: list[str] = []  # the counts run so far: what a stopped search says it kept

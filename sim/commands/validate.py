@@ -248,6 +248,9 @@ def _run(job: Composed, year: int, la_code: int, council: str, reference: dict, 
     from ..runner import gather, run_to_folder
 
     cfg = job.cfg
+    from ..report import started_commit
+
+    started_commit()  # the code this run is, before it runs
     started = dt.datetime.now(dt.timezone.utc)
     folder = WorkFolder(Path(cfg.results_dir) / "validate", results_key([cfg]), prefix="validate")
     with working_in(folder, cfg.replications):

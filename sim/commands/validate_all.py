@@ -71,8 +71,11 @@ def main(year: int, la: str, overrides: list[str], argv: Sequence[str]) -> None:
     from ..inputs.presets import PREFIX
     from .validation_setup import compose_validation
 
+    from ..report import started_commit
+
     if any(parse_setting(o).key == "service" for o in overrides):
         raise InputError("la= chooses each council's calibrated service: remove service=... (or la=)")
+    started_commit()
     codes = chosen_councils(la, year)
     started = dt.datetime.now(dt.timezone.utc)
     clock = time.perf_counter()
@@ -361,7 +364,7 @@ def print_coverage(cover: pd.DataFrame, year: int, councils: int, skipped: dict)
 def _manifest(cfg, started, command, overrides, jobs, skipped, year, timing, workers, folder, charts) -> dict:
     from ..inputs.presets import inputs_digest
     from ..parts import simulation_versions
-    from ..report import git_commit, package_versions
+    from ..report import package_versions, started_commit
     import platform
 
     finished = dt.datetime.now(dt.timezone.utc)
@@ -374,7 +377,7 @@ def _manifest(cfg, started, command, overrides, jobs, skipped, year, timing, wor
         "presets_digest": inputs_digest(), "timing": timing,
         "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
         "run_seconds": round((finished - started).total_seconds(), 3),
-        "git": git_commit(Path(__file__).resolve().parent), "versions": package_versions(),
+        "git": started_commit(), "versions": package_versions(),
         "simulation_versions": simulation_versions(), "platform": platform.platform(),
         "outputs": sorted({p.name for p in folder.path.iterdir() if p.name != "lock"} | {"manifest.json"}),
     }
