@@ -89,13 +89,18 @@ def _is_set(d: DriftConfig) -> bool:
     return bool(d.contacts or d.in_need or d.cp or d.lac)
 
 
+def is_drawn(cfg: RunConfig) -> bool:
+    """Whether a run with ``cfg`` draws any drift (a spread set, and ``parameter_draws`` on)."""
+    return bool(cfg.parameter_draws and _is_set(cfg.service.drift))
+
+
 def path(cfg: RunConfig, replication: int, horizon_day: float) -> DriftPath:
     """Replication ``replication``'s drift over a run whose horizon ends ``horizon_day`` days
     after ``start_date`` (no drift when ``parameter_draws`` is off or nothing is set)."""
     bounds = anniversaries(cfg.start_date, horizon_day)
     years = len(bounds) + 1
     d = cfg.service.drift
-    if not cfg.parameter_draws or not _is_set(d):
+    if not is_drawn(cfg):
         return none(years)
     # One stream per rate, each drawing its steps in order: a longer horizon adds steps at the
     # end without changing the earlier ones, and setting one rate never moves another's draws.

@@ -306,8 +306,9 @@ DRIFT_KEYS = ("contacts", "in_need", "in_need_pass_through", "cp", "lac")
 
 
 def drift_ran(cfg) -> bool:
-    d = cfg.service.drift
-    return bool(cfg.parameter_draws and (d.contacts or d.in_need or d.cp or d.lac))
+    from ..drift import is_drawn
+
+    return is_drawn(cfg)
 
 
 def drift_note(req: Request, cfg, drift) -> str:
