@@ -5,7 +5,7 @@ runs ``sim.commands.<command>``: ``compare`` (scenarios side by side), ``validat
 against the DfE's published figures), ``explain`` (the children behind a figure), ``target``
 (posts needed for a target), ``report`` (a finished folder's reports), ``calibrate`` (a
 council's service file from the DfE's tables) and ``backtest`` (calibrated on one year, scored on
-the years after); ``--help`` and
+the years after) and ``synth-extract`` (a fictional council's SSD extract); ``--help`` and
 ``--version`` answer at once.
 Whatever happens, the command ends one of four ways: success (status 0); bad input (status
 2, one sentence, nothing written); stopped by a signal (one line saying what was kept,
@@ -23,7 +23,7 @@ from typing import Sequence
 from . import signals
 
 # caseflow <command> ...: each in its own module, sim/commands/<command>.py, with main(argv).
-COMMANDS = ("compare", "validate", "explain", "target", "report", "calibrate", "backtest")
+COMMANDS = ("compare", "validate", "explain", "target", "report", "calibrate", "backtest", "synth-extract")
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
 
@@ -50,7 +50,7 @@ def _dispatch(argv: list[str]) -> None:
     if argv and argv[0] in COMMANDS:
         import importlib
 
-        return importlib.import_module(f".commands.{argv[0]}", __package__).main(argv[1:])
+        return importlib.import_module(f".commands.{argv[0].replace('-', '_')}", __package__).main(argv[1:])
     from .inputs.command_line import read
 
     cmd = read(argv)
