@@ -59,7 +59,7 @@ def main(argv: Sequence[str]) -> None:
             "no record in it is about a real child, family or worker.  Identifiers are random tokens, names\n"
             "are made up and dates of birth are drawn.  docs/extracts.md describes the files.\n")
         (temp / "manifest.json").write_text(json.dumps({
-            "command": "caseflow " + " ".join(sys.argv[1:] if argv is None else argv),
+            "command": "caseflow synth-extract " + " ".join(argv),
             "seed": int(given["seed"]), "service": cfg.service.name,
             "contacts_per_year": cfg.service.demand.contacts_per_year,
             "first_day": str(written.first_day), "last_day": str(written.last_day), "files": written.files,
