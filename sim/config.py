@@ -449,6 +449,10 @@ class RunConfig:
     report: bool = True           # write the workbook, charts and HTML report into the output folder
     # Each replication draws the parameters its service lists under service.uncertainty (decision 0030).
     parameter_draws: bool = True
+    # A folder holding the council's SSD extract: the run starts from its open cases, queues and
+    # roster on start_date (the extract's date unless given), with no warm-up (docs/extracts.md).
+    # Given on the command line only.
+    start_from: Optional[str] = None
     scenario: ScenarioInfo = field(default_factory=ScenarioInfo)
     service: ServiceConfig = field(default_factory=ServiceConfig)
 
@@ -663,6 +667,9 @@ def _check_run(cfg: RunConfig) -> None:
         raise ConfigError("scenario.description", f"is {len(cfg.scenario.description):,} characters long but may be "
                                                   f"at most {MAX_TEXT:,}")
     start = parse_date("start_date", cfg.start_date)
+    if cfg.start_from is not None and cfg.warmup_months:
+        raise ConfigError("warmup_months", f"is {cfg.warmup_months} but must be 0 with start_from: the records are the "
+                                           "state the run starts from")
     if cfg.end_date is not None:
         if parse_date("end_date", cfg.end_date) <= start:
             raise ConfigError("end_date", f"is {cfg.end_date}, which is not after start_date {cfg.start_date}")

@@ -67,6 +67,10 @@ def results_key(cfgs: list[RunConfig]) -> str:
         d = to_plain(cfg)
         for k in NOT_RESULTS:
             d.pop(k, None)
+        if cfg.start_from is not None:  # the records, not where they are, are what the logs depend on
+            from .extracts.reader import digest
+
+            d["start_from"] = digest(Path(cfg.start_from))
         plain.append(d)
     text = json.dumps({"configs": plain, "model": model_fingerprint(), "simulation": simulation_versions()},
                       sort_keys=True, default=str)

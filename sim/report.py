@@ -147,11 +147,22 @@ def manifest(cfg: RunConfig, started: dt.datetime, provenance: dict, results: li
         "settings": list(provenance.get("settings", [])),
         "swept": provenance.get("swept") or {},
         "inputs": provenance.get("files", {}),
+        "start_from": _records(cfg),
         "git": started_commit(),
         "versions": package_versions(),
         "platform": platform.platform(),
         "outputs": sorted({p.name for p in folder.path.iterdir() if p.name != "lock"} | {"manifest.json", *reports}),
     }
+
+
+def _records(cfg: RunConfig) -> dict | None:
+    """What a run started from the council's records records of them: the extract's digest, dates
+    and counts (never a path's contents, never an identifier)."""
+    if cfg.start_from is None:
+        return None
+    from .extracts.opening import opening_for
+
+    return opening_for(cfg.start_from, cfg.start_date).summary()
 
 
 def write_comparison(cfgs: dict[str, RunConfig], folder: WorkFolder, results: dict[str, list[ReplicationKPIs]],
@@ -215,7 +226,10 @@ def print_summary(summary: pd.DataFrame, cfg: RunConfig, where: Path, swept: dic
     console.print(table)
     for warning in queue_warnings(summary):
         console.print(warning, soft_wrap=True)
-    if "warmup" in summary.attrs:
+    if cfg.start_from is not None:  # no warm-up by design: the start-up is the records' state working through
+        console.print(f"Started from the council's records on {cfg.start_date} (no warm-up): the first months show the "
+                      "service working through the state it was in, not start-up bias.", soft_wrap=True)
+    elif "warmup" in summary.attrs:
         console.print(warmup_sentence(summary.attrs["warmup"]), soft_wrap=True)
     console.print(precision_verdict(summary, cfg.replications), soft_wrap=True)
     console.print(f"Results: {where}", soft_wrap=True, highlight=False)

@@ -81,6 +81,8 @@ def run_forecast(job: Composed, command: list[str], quiet: bool = False,
     folder = WorkFolder(Path(cfg.results_dir) / cfg.scenario.name, results_key([cfg]))
     with working_in(folder, cfg.replications, quiet=quiet):
         if not quiet:
+            for note in job.notes:  # what starting from the records assumed
+                print(f"caseflow: {note}")
             say_resuming(folder, cfg.replications)
         with progress_bars(quiet) as bars:
             task = bars.add_task(f"{cfg.scenario.name}: replications", total=cfg.replications)

@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Sequence

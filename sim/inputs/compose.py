@@ -53,6 +53,7 @@ class Composed:
     cfg: RunConfig
     settings: list[str]                                   # command-line settings, as typed
     sources: dict[str, Source] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)        # what composing assumed (start_from: the records)
 
     def record(self) -> dict[str, Any]:
         """What a manifest records: the settings as typed and each file's name and checksum."""
@@ -127,6 +128,9 @@ def _check_run_place(data: dict, where, scenario: bool) -> None:
     if data.get("scheduler") is not None:
         raise InputError(f"{where(('scheduler',))}Config key 'scheduler' may not be set in a file: a Dask "
                          "scheduler address is given on the command line only")
+    if data.get("start_from") is not None:
+        raise InputError(f"{where(('start_from',))}Config key 'start_from' may not be set in a file: the extract a "
+                         "run starts from is given on the command line only (start_from=FOLDER)")
     results_dir = data.get("results_dir")
     if scenario and results_dir is not None:
         parts = Path(str(results_dir)).parts
@@ -163,11 +167,16 @@ def compose_job(typed: Sequence[str] = ()) -> Composed:
     sources = {"config": config, "service": service, "scenario": scenario}
     _check_positions(keys, [config_values, {"service": service.doc.data}, scenario.doc.data])
     raw = _hydra_compose(config_values, service.doc.data, scenario.name, scenario.doc.data, [s.text for s in keys])
+    notes: list[str] = []
+    if raw.get("start_from") is not None:  # the run starts on the records' day, its scenario's dates moved with it
+        from .start_from import from_records
+
+        notes = from_records(raw, {s.key for s in keys})
     try:
         cfg = to_run_config(raw)
     except ConfigError as e:
         raise ConfigError(e.key, e.problem, where=_provenance(e.key, keys, sources)) from None
-    return Composed(cfg, list(typed), sources)
+    return Composed(cfg, list(typed), sources, notes)
 
 
 def _check_positions(keys: list[Setting], layers: list[dict]) -> None:

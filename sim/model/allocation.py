@@ -160,6 +160,14 @@ class Allocation:
         self.hand(case, worker, reason)
         self.service.allocated(case, worker)
 
+    def hold(self, case, worker) -> None:
+        """The council's records say ``worker`` holds ``case`` already (``sim.extracts.opening``):
+        handed over at the first instant, whatever their room (a real caseload can be over cap)."""
+        if case.queue_key is not None:
+            self.withdraw(case)
+        self.hand(case, worker, "opening_stock")
+        self.service.allocated(case, worker)
+
     def allocate_overdue(self) -> bool:
         """Nobody has room: the child who has waited longest, if that is ``over_cap.after_working_days``
         or more, goes to the worker least over their cap within the allowance (True if one did).

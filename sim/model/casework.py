@@ -76,6 +76,9 @@ class Casework:
             case.due = self.assessment_due(env.now)  # the work, from when a worker first holds the case
         else:  # an assessment under way when the simulation started: what is left of it
             case.due = self.service.calendar.add_working_days(env.now, case.work_left)
+        if case.seen:  # seen before the simulation started (the council's records)
+            self._assess_after_visit(case)
+            return
         self._visit_when_held(case)
 
     def _visit_when_held(self, case) -> None:
@@ -92,9 +95,13 @@ class Casework:
         if case.worker is not worker:  # the worker changed before the visit: the new one visits
             self._visit_when_held(case)
             return
-        env = self.env
         case.seen = True
-        self.log(Seen(env.now, case.case_id, worker.worker_id, case.child_id))
+        self.log(Seen(self.env.now, case.case_id, worker.worker_id, case.child_id))
+        self._assess_after_visit(case)
+
+    def _assess_after_visit(self, case) -> None:
+        """The child has been seen: how the assessment ends, and when."""
+        env = self.env
         case.stage = "assessing"
         route = ("s47_after_cp" if case.had_cp else "s47") if case.s47 else "other"
         outcome = self.outcome[route]()
@@ -217,3 +224,75 @@ class Casework:
                 case = self.service.new_case("amber", self.service.known_child(h and plan != "cp"), h)
                 end = now + r if spec.unit == "days" else self.service.calendar.add_working_days(now, r)
                 self.start_plan(case, plan, "opening_stock", end)
+
+    # -- the service as the council's records find it ------------------------------------------------
+    def open_records(self, opening, workers: list) -> None:
+        """The open cases of the records' day (``sim.extracts.opening``), each at its stage and with its
+        worker (``workers``: the ``Worker`` for each of ``opening.workers``).
+
+        What is left of a stage under way is drawn from the stage's length given that it has
+        already run as long as the records say (a draw longer than the time elapsed, less that
+        time; stream ``opening_records``).  A referral's clock (an s47 conference's timing) runs
+        from its real date.  A child who had a CP plan before gets ``plan_before_start``.
+        """
+        from ..extracts.opening import residual_draws
+
+        service = self.service
+        cfg = service.cfg.service.casework
+        rng = service.streams("opening_records")
+        cal = service.calendar
+        now = self.env.now
+        pools = {}
+
+        def left(spec, elapsed_days: float) -> float:
+            key = id(spec)
+            if key not in pools:
+                pools[key] = draw_array(spec, rng, 50_000)
+            elapsed = elapsed_days * (5 / 7 if spec.unit == "working_days" else 1)
+            return residual_draws(pools[key], elapsed, rng)
+
+        for c in opening.cases:
+            child = service.known_child(c.had_cp_before)
+            case = service.new_case(c.priority, child, c.had_cp_before or c.plan == "cp")
+            case.s47 = c.s47
+            worker = workers[c.worker] if c.worker is not None else None
+            if c.stage == "in_plan":
+                spec = getattr(cfg.plan_duration, c.plan)
+                r = left(spec, c.plan_days)
+                ends = now + r if spec.unit == "days" else cal.add_working_days(now, r)
+                self.open_plan(case, c.plan, ends, worker, c.outside)
+                continue
+            self.log(ReferralAccepted(now, case.case_id, case.priority, case.s47, child, "opening_stock"))
+            if c.stage == "assessing":
+                spec = cfg.assessment_duration
+                r = left(spec, c.assessment_days)
+                case.work_left = r if spec.unit == "working_days" else r * 5 / 7
+            if worker is not None and worker.team == "assessment" and c.stage == "assessing":
+                case.referred_at = now - c.referred_days
+                case.seen = c.seen
+                service.allocation["assessment"].hold(case, worker)
+                if c.seen:
+                    self.log(Seen(now, case.case_id, worker.worker_id, child))
+            else:  # waiting for a worker (its first, or the next: the records' worker has gone)
+                service.refer_for_assessment(case, delay=False)
+                case.referred_at = now - c.referred_days
+
+    def open_plan(self, case, plan: str, ends_at: float, worker, outside: bool) -> None:
+        """A plan open on the records' day, held as the records say: by a family practitioner
+        (``outside``), by a long-term worker, by the assessment worker while it waits for its
+        transfer, or by nobody (waiting in the long-term queue)."""
+        service = self.service
+        if worker is not None and worker.team == "assessment":
+            service.allocation["assessment"].hand(case, worker, "opening_stock")
+        self.log(PlanStarted(self.env.now, case.case_id, plan, "opening_stock", case.child_id))
+        case.plan = plan
+        if plan == "cp":
+            case.had_cp = True
+        if outside and plan == "cin":
+            service.hold_outside(case)
+        else:
+            case.stage = "awaiting_transfer"
+            service.allocation["long_term"].refer(case, PLAN_RANK[plan])
+            if worker is not None and worker.team == "long_term":
+                service.allocation["long_term"].hold(case, worker)
+        self.env.timeout(max(0.0, ends_at - self.env.now)).callbacks.append(lambda _e: self._plan_ends(case))

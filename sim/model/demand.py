@@ -120,13 +120,19 @@ class FrontDoor:
                 at = now + r if spec.unit == "days" else self.service.calendar.add_working_days(now, r)
                 self._come_back_at(at, self.service.known_child(had_cp), self.return_priority[way_out](), had_cp)
 
-    def contact(self, child_id: int, priority: str, reason: str, had_cp: bool = False) -> None:
-        """A contact about ``child_id`` reaches the MASH now."""
+    def contact(self, child_id: int, priority: str, reason: str, had_cp: bool = False, source: str | None = None) -> None:
+        """A contact about ``child_id`` reaches the MASH now (from ``source``, or one drawn)."""
         case = self.service.new_case(priority, child_id, had_cp)
         needs_consent = self.consent[reason, priority]()
-        self.log(ContactReceived(self.env.now, case.case_id, priority, self.source[reason](), needs_consent, child_id,
-                                 reason))
+        self.log(ContactReceived(self.env.now, case.case_id, priority, source or self.source[reason](), needs_consent,
+                                 child_id, reason))
         self.service.mash.receive(case, needs_consent)
+
+    def open_contacts(self, opening) -> None:
+        """The contacts at the MASH on the records' day (``sim.extracts.opening``): each received
+        again at the first instant, with its source; the records hold no priority, so it is drawn."""
+        for c in opening.contacts:
+            self.contact(self.service.new_child(), self.priority(), "new", source=c.source)
 
     def left(self, case, way_out: str) -> None:
         """``case`` ended (``way_out``, one of ``flows.EXITS``): the child may come back later."""

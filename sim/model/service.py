@@ -56,12 +56,23 @@ class Service:
         self.allocation = {t: Allocation(self.env, self, t, self.teams[t]) for t in ("assessment", "long_term")}
         self.casework = Casework(self.env, self)
         self.front_door = FrontDoor(self.env, self)
-        self.workforce.establish(self.env.now)
-        self.workforce.schedule(cfg.service.funding)
-        if cfg.service.casework.opening_stock:
-            self.casework.open_stock(expected_plan_starts_per_day(cfg))
-            self.casework.open_assessments(expected_referrals_per_day(cfg))
-            self.front_door.open_returns()
+        if cfg.start_from is not None:  # the council's records on start_date (sim.extracts.opening)
+            from ..extracts.opening import opening_for
+
+            opening = opening_for(cfg.start_from, cfg.start_date)
+            workers = self.workforce.establish_from(opening, self.env.now)
+            self.workforce.schedule(cfg.service.funding)
+            self.casework.open_records(opening, workers)
+            self.front_door.open_contacts(opening)
+            if cfg.service.casework.opening_stock:
+                self.front_door.open_returns()  # the records do not say who will come back: the steady state's
+        else:
+            self.workforce.establish(self.env.now)
+            self.workforce.schedule(cfg.service.funding)
+            if cfg.service.casework.opening_stock:
+                self.casework.open_stock(expected_plan_starts_per_day(cfg))
+                self.casework.open_assessments(expected_referrals_per_day(cfg))
+                self.front_door.open_returns()
         contacts(self.env, self, self.front_door)
         realloc = cfg.service.workforce.reallocation
         if realloc.manage_per_year > 0:

@@ -135,6 +135,52 @@ class Workforce:
         if self.cfg.turnover.caseload_elasticity > 0 and self.dynamic:
             self.env.process(self.review_pressure())
 
+    def establish_from(self, opening, now: float) -> list:
+        """The establishment's posts, filled by the workers the council's records list (``opening``,
+        ``sim.extracts.opening``); the ``Worker`` for each of them, in their order.
+
+        Each team's posts are the service's groups; a worker takes the first free post of their own
+        kind (an agency worker one filled by agency, anyone else one that is not), else any free post,
+        else a post opened for them (permanent money, refilled with their kind).  Posts left over
+        are vacant and recruited.  Without MASH staff in the records the MASH is the service's own.
+        """
+        workers: list = [None] * len(opening.workers)
+        vacant = []
+        for team in TEAM_PREFIX:
+            free = []
+            for group in getattr(self.cfg, team).groups:
+                until = self._end_of(group.until) if group.until else None
+                free += [(group, until)] * group.count
+            if team == "mash" and not opening.mash_from_records:
+                for group, until in free:
+                    post = self.open_post(team, group.funding, group.fill_with or group.kind, group.fte, until,
+                                          "establishment")
+                    self.start_worker(post, group.kind, new_starter=False)
+                continue
+            for i, w in enumerate(opening.workers):
+                if w.team != team:
+                    continue
+                agency = w.kind == "agency"
+                j = next((k for k, (g, _) in enumerate(free) if ((g.fill_with or g.kind) == "agency") == agency), None)
+                if j is None and free:
+                    j = 0
+                if j is not None:
+                    group, until = free.pop(j)
+                    post = self.open_post(team, group.funding, group.fill_with or group.kind, w.fte, until,
+                                          "establishment")
+                else:
+                    post = self.open_post(team, "permanent", "agency" if agency else "permanent", w.fte, None,
+                                          "establishment")
+                workers[i] = self.start_worker(post, w.kind, new_starter=False)
+            for group, until in free:
+                vacant.append(self.open_post(team, group.funding, group.fill_with or group.kind, group.fte, until,
+                                             "establishment"))
+        for post in vacant:  # the records say which posts are vacant: no steady-state draw
+            self.vacancy(post)
+        if self.cfg.turnover.caseload_elasticity > 0 and self.dynamic:
+            self.env.process(self.review_pressure())
+        return workers
+
     def vacant_share(self, kind: str, post) -> float:
         """Steady-state share of time a post filled by ``kind`` is vacant (``establish``)."""
         rec = self.cfg.recruitment
