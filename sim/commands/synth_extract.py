@@ -1,5 +1,5 @@
 """``caseflow synth-extract out=<folder> [contacts_per_year=N] [years=6] [seed=S] [end=YYYY-MM-DD]
-[service=NAME]``: a fictional council's Standard Safeguarding Dataset extract.
+[service=NAME] [scenario=NAME]``: a fictional council's Standard Safeguarding Dataset extract.
 
 Runs one replication of the service (the default, or ``service=``), scaled to
 ``contacts_per_year``, from its steady state for ``years`` years to ``end``, and writes its log as
@@ -20,17 +20,19 @@ from typing import Sequence
 from ..inputs import InputError
 from ..inputs.errors import did_you_mean, shown
 
-USAGE = """usage: caseflow synth-extract out=FOLDER [contacts_per_year=N] [years=6] [seed=S] [end=YYYY-MM-DD] [service=NAME]
+USAGE = """usage: caseflow synth-extract out=FOLDER [contacts_per_year=N] [years=6] [seed=S] [end=YYYY-MM-DD]
+                              [service=NAME] [scenario=NAME]
 
 Writes a realistic, entirely fictional Standard Safeguarding Dataset extract (ssd_*.csv, one file per
 table, and roster.csv) into FOLDER, which must be new or empty: the simulated service's records for
 `years` years up to `end` (default 2026-11-30), for a council with contacts_per_year contacts a year
-(default: the service's own), messy as real extracts are.  Read it with caseflow start_from=FOLDER or
+(default: the service's own), messy as real extracts are.  service= and scenario= choose the
+service simulated (scenario=baseline_2022: Nottingham's 2022 service, under strain, with queues).  Read it with caseflow start_from=FOLDER or
 caseflow calibrate extract=FOLDER.  docs/extracts.md describes the files.
 
 example: caseflow synth-extract out=extract contacts_per_year=4000 years=3"""
 
-KEYS = ("out", "contacts_per_year", "years", "seed", "end", "service")
+KEYS = ("out", "contacts_per_year", "years", "seed", "end", "service", "scenario")
 DEFAULT_END = "2026-11-30"
 MAX_YEARS = 15
 MAX_CONTACTS = 200_000
@@ -126,8 +128,9 @@ def configured(given: dict[str, str]):
     start = add_months(end, -12 * years)
     settings = [f"seed={given['seed']}", f"start_date={start.isoformat()}", f"horizon_months={12 * years}",
                 "warmup_months=0", "replications=1"]
-    if "service" in given:
-        settings.insert(0, f"service={given['service']}")
+    for group in ("scenario", "service"):  # e.g. scenario=baseline_2022: a service under strain, with queues
+        if group in given:
+            settings.insert(0, f"{group}={given[group]}")
     cfg = compose_job(settings).cfg
     if "contacts_per_year" in given:
         from ..extracts.synthetic import scaled

@@ -171,7 +171,9 @@ def compose_job(typed: Sequence[str] = ()) -> Composed:
     if raw.get("start_from") is not None:  # the run starts on the records' day, its scenario's dates moved with it
         from .start_from import from_records
 
-        notes = from_records(raw, {s.key for s in keys})
+        own = scenario.doc.data.get("start_date") if isinstance(scenario.doc.data, dict) else None
+        own = own or config_values.get("start_date") or RunConfig().start_date  # before the command line's
+        notes = from_records(raw, {s.key for s in keys}, str(own))
     try:
         cfg = to_run_config(raw)
     except ConfigError as e:

@@ -15,9 +15,10 @@ from ..config import add_months, parse_date
 from .errors import InputError, shown
 
 
-def from_records(raw, typed_keys: set[str]) -> list[str]:
+def from_records(raw, typed_keys: set[str], own_start: str) -> list[str]:
     """Set ``raw`` (the composed configuration, before typing) to start from its ``start_from``
-    extract; what was assumed, one sentence each (``InputError`` or ``ExtractError`` if refused)."""
+    extract; ``own_start`` is the scenario's own start date (its funding dates are relative to it).
+    What was assumed, one sentence each (``InputError`` or ``ExtractError`` if refused)."""
     from ..extracts.opening import opening_for
 
     folder = Path(str(raw.start_from)).expanduser()
@@ -28,7 +29,7 @@ def from_records(raw, typed_keys: set[str]) -> list[str]:
     if "warmup_months" in typed_keys and int(raw.warmup_months) != 0:
         raise InputError(f"Config key 'warmup_months' is {raw.warmup_months} but must be 0 with start_from: the "
                          "records are the state the run starts from")
-    scenario_start = parse_date("start_date", str(raw.start_date))
+    scenario_start = parse_date("start_date", own_start)
     opening = opening_for(folder)  # at the extract's date: reads and checks the whole extract
     first = dt.date.fromisoformat(opening.extract_days[0])
     notes = []
