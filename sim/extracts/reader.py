@@ -158,6 +158,9 @@ def _typed(s: pd.Series, kind: str) -> pd.Series:
 
 def _decode(path: Path, notes: _Notes) -> str:
     data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" and some database tools
+        notes.add(f"{path.name} is UTF-16: read as such")
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -171,23 +174,34 @@ def _parse(path: Path, columns, notes: _Notes) -> pd.DataFrame:
     if not text.strip():
         raise ExtractError(f"{path.name} is empty: it needs a header line naming its columns and a row for each record")
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+        # header=None: the header is read as a row, so that a name given twice is seen as given (pandas
+        # would rename the second "name.1") and a first row with one value too many is refused (pandas
+        # would make its first value the index and shift every other along a column).
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, header=None)
     except pd.errors.ParserError as e:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(e))
         if m:
             raise ExtractError(f"{path.name}, line {m.group(2)}: has {m.group(3)} values but the header names "
                                f"{m.group(1)} columns (a comma inside a value must be quoted)") from None
+        m = re.search(r"EOF inside string starting at row (\d+)", str(e))
+        if m:  # pandas counts rows from 0
+            raise ExtractError(f"{path.name}, line {int(m.group(1)) + 1}: a quoted value starts here but its closing "
+                               "quote is missing (a quote inside a value must be doubled)") from None
         raise ExtractError(f"{path.name} cannot be read as CSV ({shown(str(e).splitlines()[0], 80)})") from None
-    names = [str(c).strip().lstrip("\ufeff").lower() for c in frame.columns]
+    names = [str(c).strip().lstrip("\ufeff").lower() for c in frame.iloc[0]]
+    frame = frame.iloc[1:].reset_index(drop=True)
+    if len(names) == 1 and ("\t" in names[0] or ";" in names[0]):  # else "has no column ..." would mislead
+        raise ExtractError(f"{path.name}, line 1: the header is one column holding tabs or semicolons, but caseflow "
+                           "reads comma-separated files: save the table as CSV with commas")
     seen: dict[str, int] = {}
     for i, n in enumerate(names):
-        if n in seen:
+        if n in seen and n:  # unnamed columns (a trailing comma) are never read
             raise ExtractError(f"{path.name} names the column {shown(n)} twice (columns {seen[n] + 1} and {i + 1}): "
                                "each column once")
         seen[n] = i
     frame.columns = names
     out = pd.DataFrame(index=frame.index)
-    out[LINE] = np.arange(2, len(frame) + 2)
+    out[LINE] = _lines(text, len(frame))
     for col in columns:
         found = next((n for n in (col.name, *ssd.ALIASES.get(col.name, ())) if n in seen), None)
         if found is None:
@@ -209,6 +223,15 @@ def _parse(path: Path, columns, notes: _Notes) -> pd.DataFrame:
             values = values.mask(nulls)
         out[col.name] = _column(path.name, col, values, out[LINE], notes)
     return out
+
+
+def _lines(text: str, rows: int) -> np.ndarray:
+    """Each row's line in its file: pandas skips blank lines, so a row after one is further down
+    than its count (where a quoted value spans lines, rows are counted from line 2 instead)."""
+    filled = [i + 1 for i, line in enumerate(text.split("\n")) if line.strip()]
+    if len(filled) == rows + 1:
+        return np.array(filled[1:], dtype="int64")
+    return np.arange(2, rows + 2)
 
 
 def _column(file: str, col: ssd.Column, values: pd.Series, lines: pd.Series, notes: _Notes) -> pd.Series:
@@ -269,6 +292,8 @@ def _dates(file: str, col: ssd.Column, values: pd.Series, lines: pd.Series, note
         keep = ~no_date
         stamp = pd.to_datetime(pd.DataFrame({"year": y[keep], "month": m[keep], "day": d[keep], "hour": g[3][keep],
                                              "minute": g[4][keep], "second": g[5][keep]}), errors="coerce")
+        # pandas carries 25:00 over into the next day rather than refusing it.
+        stamp[((g[3] > 23) | (g[4] > 59) | (g[5] > 59))[keep]] = pd.NaT
         out.loc[stamp.index] = stamp.to_numpy()
         bad = stamp.isna()
         if bad.any():
@@ -343,12 +368,16 @@ def _check_links(t: dict[str, pd.DataFrame]) -> None:
                            f"invo_worker_change_reason is {shown(reasons[i], 20)!r}, but the SSD's reasons are "
                            f"{', '.join(ssd.WORKER_CHANGE_REASONS)} (or empty)")
     t["ssd_involvements"]["invo_worker_change_reason"] = reasons.str.upper()
-    fte = t["ssd_professionals"]["prof_full_time_equivalency"]
+    _check_fte(ssd.file_name("ssd_professionals"), t["ssd_professionals"])
+
+
+def _check_fte(file: str, frame: pd.DataFrame) -> None:
+    fte = frame["prof_full_time_equivalency"]
     bad = fte.notna() & ((fte <= 0) | (fte > 1))
     if bad.any():
         i = bad[bad].index[0]
-        raise ExtractError(f"{ssd.file_name('ssd_professionals')}, line {t['ssd_professionals'].at[i, LINE]}: "
-                           f"prof_full_time_equivalency is {fte[i]:g}, but an FTE must be above 0 and at most 1")
+        raise ExtractError(f"{file}, line {frame.at[i, LINE]}: prof_full_time_equivalency is {fte[i]:g}, but an FTE "
+                           "must be above 0 and at most 1")
 
 
 def _apply_roster(prof: pd.DataFrame, roster: pd.DataFrame, notes: _Notes) -> None:
@@ -364,6 +393,7 @@ def _apply_roster(prof: pd.DataFrame, roster: pd.DataFrame, notes: _Notes) -> No
         i = dup[dup].index[0]
         raise ExtractError(f"{ssd.ROSTER_FILE}, line {roster.at[i, LINE]}: names the same professional as an earlier "
                            "line; each professional once")
+    _check_fte(ssd.ROSTER_FILE, roster)  # each roster line, used or not: a wrong FTE there is a wrong roster
     by_id = roster.set_index("prof_professional_id")
     for col in ("prof_agency_worker_flag", "prof_full_time_equivalency", "prof_professional_department"):
         given = known.map(by_id[col])
@@ -371,10 +401,6 @@ def _apply_roster(prof: pd.DataFrame, roster: pd.DataFrame, notes: _Notes) -> No
         if gap.any():
             notes.add(f"{col} was taken from {ssd.ROSTER_FILE} for {{n}} professionals", int(gap.sum()))
             prof.loc[gap, col] = given[gap]
-    bad = prof["prof_full_time_equivalency"].notna() & ((prof["prof_full_time_equivalency"] <= 0) |
-                                                        (prof["prof_full_time_equivalency"] > 1))
-    if bad.any():
-        raise ExtractError(f"{ssd.ROSTER_FILE} gives an FTE above 1 or of 0 or less; an FTE must be above 0 and at most 1")
 
 
 def _note_gaps(prof: pd.DataFrame, notes: _Notes) -> None:
@@ -417,7 +443,7 @@ def _contact_outcomes(contacts: pd.DataFrame) -> None:
         enquiry[k] = "CP_ENQUIRY_FLAG" in on
     contacts["outcome"] = outcome
     contacts["cp_enquiry"] = enquiry
-    contacts.drop(columns=["cont_contact_outcome_json"], inplace=True)
+    del contacts["cont_contact_outcome_json"]
 
 
 def _age_bands(person: pd.DataFrame, on: pd.Timestamp) -> None:
@@ -428,7 +454,7 @@ def _age_bands(person: pd.DataFrame, on: pd.Timestamp) -> None:
     for low, label in AGE_BANDS:
         band[np.nan_to_num(years, nan=-1) >= low] = label
     person["pers_age_band"] = band
-    person.drop(columns=["pers_dob"], inplace=True)
+    del person["pers_dob"]
 
 
 def pseudonymise(t: dict[str, pd.DataFrame], key: bytes) -> None:
