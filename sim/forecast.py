@@ -133,6 +133,8 @@ def monthly(df: pd.DataFrame, cfg: RunConfig, views: LogViews | None = None) -> 
     codes, events = event_codes(df)
     for kpi, event in (("contacts", "contact_received"), ("referrals", "referral_accepted")):
         rows = codes == events.get(event, -1)
+        if kpi == "referrals":  # an assessment under way at the start is not a referral made then
+            rows &= (df["reason"] != "opening_stock").to_numpy()
         out[kpi] = count_by_month(df["replication"].to_numpy()[rows], df["t"].to_numpy()[rows])
 
     mash = v.mash.assign(within=100.0 * (v.mash["working_days"] <= MASH_DECISION_WD))
@@ -153,9 +155,11 @@ def monthly(df: pd.DataFrame, cfg: RunConfig, views: LogViews | None = None) -> 
                             **{key: (key, "mean") for key in within}))
 
     asm = v.asm.assign(within=100.0 * within_statutory_assessment(v.asm["working_days"]))
-    out = out.join(by_month(asm, "completed",
-                            assessments_completed=("working_days", "size"),
-                            assessments_within_45wd_pct=("within", "mean")))
+    out = out.join(by_month(asm, "completed", assessments_within_45wd_pct=("within", "mean")))
+    # Every completion counts, those of assessments under way at the start too (the 45-day share
+    # needs the referral's date, which the log holds only for referrals made in it).
+    rows = codes == events.get("assessment_completed", -1)
+    out["assessments_completed"] = count_by_month(df["replication"].to_numpy()[rows], df["t"].to_numpy()[rows])
 
     for kpi, arr in {**v.levels, **v.means, **v.workforce}.items():
         out[kpi] = arr.reshape(-1)
@@ -350,7 +354,8 @@ def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, fl
     by_reason = ch[(ch["t"] >= t0) & (ch["t"] < t1)].groupby(["replication", "reason"]).size()
     queues = queue_figures(v, t0, t1, span)
     contacts = df.loc[inside & (df["event"] == "contact_received"), "replication"].value_counts()
-    referrals = df.loc[inside & (df["event"] == "referral_accepted"), "replication"].value_counts()
+    referrals = df.loc[inside & (df["event"] == "referral_accepted") & (df["reason"] != "opening_stock"),
+                       "replication"].value_counts()
     rows = []
     for i, r in enumerate(reps):
         w = seen.loc[seen["replication"] == r, "wait_days"]

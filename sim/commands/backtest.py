@@ -61,6 +61,8 @@ DEFAULT_REPLICATIONS = 20
 TRENDS = ("flat", "fitted")
 DRIFTS = ("on", "off")
 OWN_KEYS = ("la", "from_year", "to_year", "trend", "drift", "tables")
+RECORDS_USAGE = ("Against a council's own records: caseflow backtest extract=FOLDER cutoff=YYYY-MM-DD [service=BASE] "
+                 "[key=value ...] (caseflow backtest extract= --help says more).")
 IMPOSED = ("start_date", "end_date")
 ROUND = 4
 
@@ -81,8 +83,12 @@ class Request:
 
 
 def main(argv: Sequence[str]) -> None:
+    if any(a.split("=", 1)[0] in ("extract", "cutoff") for a in argv):  # against the council's own records
+        from . import backtest_records
+
+        return backtest_records.main(argv)
     if any(a in ("-h", "--help") for a in argv):
-        print(USAGE)
+        print(USAGE + "\n\n" + RECORDS_USAGE)
         return
     from ..backtest import Published, drift_from_tables, read_tables
     from ..inputs.folders import check_results_dir
