@@ -167,7 +167,7 @@ def _from_extract(given: dict[str, str]) -> None:
           f"{source.name} ({took:.1f} s)")
     lengths = "; ".join(f"{k} {f.kind} (mean {f.mean:,.1f} {f.unit_words})" for k, f in result.lengths.items())
     print(f"lengths: {lengths}")
-    print("the steady state against the records' last 12 months: " + "; ".join(result.checks))
+    print("the steady state against the records' last 12 months: " + xcal.checks_text(result.checks))
     print("kept from the base, the extract being silent: priorities, MASH screening and consent times, visit "
           "times, recruitment, notice, sickness, pay, caps (each marked E in the file)")
     print(f"run it: caseflow service={name} start_date={h.end:%Y-%m-%d}")

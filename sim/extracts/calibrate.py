@@ -48,7 +48,8 @@ LATE_DECEMBER_MIN = 100  # contacts from 21 December needed to fit its factor
 BOOTSTRAP = 100          # resamples for an empirical length's standard errors
 MAX_BINS = 12            # equal-probability bins an empirical length starts from
 MAX_EMPIRICAL_BINS = 40  # and at most this many once refined
-EMPIRICAL_TOLERANCE = 0.01  # its CDF within 1 point of probability of the Kaplan-Meier curve
+EMPIRICAL_TOLERANCE = 0.01  # its CDF within 1 point of probability of the Kaplan-Meier curve (or of
+#                            its chance wobble, 0.5 / sqrt(ended spells), when that is larger)
 SOLVE_ROUNDS = 10
 
 
@@ -152,8 +153,8 @@ def _spec(kind: str, d, unit: str) -> dict:
 def _empirical(times: np.ndarray, surv: np.ndarray, events: int, tail_mean: float | None, half: float) -> dict:
     """The Kaplan-Meier curve as histogram bins: the CDF of lengths drawn uniformly within bins is
     piecewise linear, so the bins' edges are chosen among the curve's steps (a length of k whole
-    units standing for k - 1/2 to k + 1/2) until that line is within ``EMPIRICAL_TOLERANCE`` of the
-    curve at every step (starting from equal-probability bins); the mass left beyond the longest
+    units standing for k - 1/2 to k + 1/2) until that line is within ``EMPIRICAL_TOLERANCE`` (or
+    half the curve's chance wobble) of the curve at every step (starting from equal-probability bins); the mass left beyond the longest
     length seen goes in one last bin whose mean is ``tail_mean`` (the best parametric fit's)."""
     after = 1 - surv
     before = np.concatenate([[0.0], after[:-1]])
@@ -178,7 +179,7 @@ def _empirical(times: np.ndarray, surv: np.ndarray, events: int, tail_mean: floa
             i = int(np.argmax(gap))
             if gap[i] > worst:
                 worst, at = float(gap[i]), int(inside[i])
-        if at is None or worst <= EMPIRICAL_TOLERANCE:
+        if at is None or worst <= max(EMPIRICAL_TOLERANCE, 0.5 / math.sqrt(max(events, 1))):
             break
         knots.add(at)
     ks = sorted(knots)
@@ -322,8 +323,7 @@ class Volumes:
 def _poisson(y: np.ndarray, x: np.ndarray, offset: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """A Poisson regression by iteratively reweighted least squares: coefficients, their covariance
     (scaled by the Pearson dispersion when above 1) and that dispersion."""
-    beta = np.zeros(x.shape[1])
-    beta[0] = math.log(max(y.sum(), 1.0) / max(np.exp(offset).sum(), 1e-9))
+    beta = np.linalg.lstsq(x, np.log((y + 0.5) / np.exp(offset)), rcond=None)[0]  # a start near the answer
     for _ in range(50):
         eta = x @ beta + offset
         mu = np.exp(eta)
@@ -366,7 +366,7 @@ def fit_volumes(h: hist.History) -> Volumes:
     y = rows["contacts"].to_numpy(float)
     phi, trend, trend_se, factors, shrink, month_se, weights = 1.0, 0.0, float("nan"), None, 1.0, None, None
     late, late_se = None, float("nan")
-    if len(rows) >= x.shape[1] + 1:
+    if len(rows) >= x.shape[1]:
         beta, cov, phi = _poisson(y, x, np.log(rows["working_days"].to_numpy(float)))
         se = np.sqrt(np.diag(cov))
         k = 12 if seasonal else 1
@@ -496,7 +496,7 @@ class ExtractCalibration:
     lengths: dict[str, LengthFit]
     volumes: Volumes
     measured: dict
-    checks: list[str]
+    checks: list[tuple[str, float, float]]   # (what, a year in the steady state, in the records' last 12 months)
 
 
 def _pct(x: float, se: float | None = None, digits: int = 1) -> str:
@@ -746,12 +746,12 @@ def calibrate(extract, base: dict, base_name: str, name: str, before=None) -> Ex
         order = {"permanent": 0, "agency": 1, "asye": 2}
         groups.sort(key=lambda g: (order[g["kind"]], -g["fte"]))
         wf[team]["groups"] = groups
-        staff = ", ".join(f"{r['count']:,.0f} {r['kind']} at {r['fte']:g} FTE" for _, r in rows.iterrows())
-        scaled = (" (scaled to the workers holding cases at the cutoff, as the SSD lists staff only at its end)"
-                  if h.cut and team != "mash" else "")
+        staff = ", ".join(f"{r['count']:,.{1 if h.cut else 0}f} {r['kind']} at {r['fte']:g} FTE"
+                          for _, r in rows.iterrows())
+        scaled = (", scaled by the workers holding cases at the cutoff over those holding cases at the end (the "
+                  "SSD lists staff only as at its extraction)" if h.cut and team != "mash" else "")
         notes[("workforce", team, "groups")] = (
-            f"D: staff in post at the extract's end (ssd_professionals{', the MASH as at the end' if h.cut and team == 'mash' else ''}"
-            f"){scaled}: {staff}; posts = staff / (1 - the share of the time turnover leaves a post vacant: permanent "
+            f"D: staff in post at the extract's end (ssd_professionals){scaled}: {staff}; posts = staff / (1 - the share of the time turnover leaves a post vacant: permanent "
             f"{vacant['permanent']:.1%}, agency {vacant['agency']:.1%}, from the turnover above and the base's "
             "recruitment times); a newly qualified worker by job title")
         if team != "mash":
@@ -879,6 +879,7 @@ def calibrate(extract, base: dict, base_name: str, name: str, before=None) -> Ex
 
     checks = _checks(cfg, h)
     header = _header(extract, h, base_name, name, before)
+    header.append(f"The fitted steady state against the records' last 12 months: {checks_text(checks)}.")
     return ExtractCalibration(s, notes, header, h, lengths, vol, measured, checks)
 
 
@@ -911,24 +912,27 @@ def _returns_se(s, cfg, base_returns, rr, constant, within, flows, k) -> float:
     return abs(hi - lo) / 2
 
 
-def _checks(cfg, h: hist.History) -> list[str]:
-    """The fitted service's steady state against the records' last 12 months."""
+def _checks(cfg, h: hist.History) -> list[tuple[str, float, float]]:
+    """The fitted service's steady state against the records' last 12 months: (what, a year in the
+    steady state, a year in the records)."""
     from ..model import flows
 
     year = min(hist.YEAR_DAYS, h.days)
     since = h.last_day - pd.Timedelta(days=year - 1)
     scale = 365 / year
     ref = hist.referrals(h)
-    seen_ref = int((ref["date"] >= since).sum()) * scale
     p = hist.plans(h)
     p = p[h.later(p["start"]) & (p["start"] >= since)]
     starts = flows.expected_plan_starts_per_day(cfg)
-    out = [f"referrals a year: steady state {365 * sum(flows.expected_referrals_per_day(cfg).values()):,.0f}, "
-           f"records {seen_ref:,.0f}"]
+    out = [("referrals", 365 * sum(flows.expected_referrals_per_day(cfg).values()),
+            int((ref["date"] >= since).sum()) * scale)]
     for plan in ("cin", "cp", "lac"):
-        out.append(f"{plan.upper()} plan starts a year: steady state {365 * starts[plan][0]:,.0f}, records "
-                   f"{(p['plan'] == plan).sum() * scale:,.0f}")
+        out.append((f"{plan.upper()} plan starts", 365 * starts[plan][0], int((p["plan"] == plan).sum()) * scale))
     return out
+
+
+def checks_text(checks: list[tuple[str, float, float]]) -> str:
+    return "; ".join(f"{what} a year: steady state {model:,.0f}, records {records:,.0f}" for what, model, records in checks)
 
 
 def _header(extract, h: hist.History, base_name: str, name: str, before) -> list[str]:
@@ -946,7 +950,9 @@ def _header(extract, h: hist.History, base_name: str, name: str, before) -> list
         f"(start_date={first_run}) for the trend and the opening stock to stand for the records' end.",
     ]
     if extract.assumptions:
-        lines.append("The reader assumed: " + "; ".join(extract.assumptions)[:600] + ".")
+        shown = extract.assumptions[:8]
+        more = len(extract.assumptions) - len(shown)
+        lines.append("The reader assumed: " + "; ".join(shown) + (f"; and {more} more" if more else "") + ".")
     return lines
 
 
