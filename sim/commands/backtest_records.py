@@ -83,6 +83,9 @@ def read_arguments(argv: list[str]) -> tuple[dict[str, str], list[str]]:
                 raise InputError(f"caseflow backtest takes one {key}=: give it once")
             own[key] = value.strip()
             continue
+        if key in ("la", "from_year", "to_year", "trend", "drift", "tables"):
+            raise InputError(f"{key}= belongs to the backtest against the DfE's tables; with extract= give cutoff= "
+                             "instead")
         setting = parse_setting(a)
         if setting.is_sweep or setting.kind in ("launcher", "n_jobs"):
             raise InputError(f"The setting '{shown(a)}' asks for a sweep, but caseflow backtest takes one value per "
@@ -93,9 +96,6 @@ def read_arguments(argv: list[str]) -> tuple[dict[str, str], list[str]]:
         if setting.key.startswith("service.") or setting.key == "scenario":
             raise InputError(f"The setting '{shown(a)}' changes the service, which caseflow backtest extract= fits to the "
                              "records before cutoff: remove it (service= names the base the fit starts from)")
-        if setting.key in ("la", "from_year", "to_year"):
-            raise InputError("la=, from_year= and to_year= belong to the backtest against the DfE's tables; with "
-                             "extract= give cutoff= instead")
         overrides.append(a)
     if not own.get("extract"):
         raise InputError("caseflow backtest extract= needs the folder holding the council's ssd_*.csv files, e.g. "
