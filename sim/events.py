@@ -154,6 +154,17 @@ class PlanBeforeStart(NamedTuple):
     name = "plan_before_start"
 
 
+class ReferralBeforeStart(NamedTuple):
+    """Child ``child_id`` was referred before the simulation started, at clock time ``at`` (days,
+    negative): history the council's records carry (``start_from``), written at the first instant
+    so that a referral within 12 months of it counts as a re-referral.  Not a referral made in
+    the run."""
+    t: float
+    child_id: int
+    at: float
+    name = "referral_before_start"
+
+
 class HeldOutsideSocialWork(NamedTuple):
     """The case's CIN plan is held outside the social work teams (a family practitioner, not a
     case-holding social worker): ``worker_id`` (its assessment worker, if any) no longer holds it,
@@ -305,5 +316,6 @@ EVENT_TYPES = {cls.name: cls for cls in (
     ConferenceHeld, PlanEnded, PlanBeforeStart,
     HeldOutsideSocialWork,
     RecruitmentFailed,
+    ReferralBeforeStart,
 )}
 EVENT_NAMES = tuple(EVENT_TYPES)

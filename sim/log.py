@@ -42,6 +42,7 @@ ATTRIBUTE_COLUMNS: dict[str, pa.DataType] = {
     "multiplier": pa.float64(),
     "cost": pa.float64(),
     "until": pa.float64(),
+    "at": pa.float64(),
 }
 EVENT_DICTIONARY = pa.array(EVENT_NAMES, pa.string())
 SCHEMA = pa.schema(

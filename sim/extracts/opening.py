@@ -69,6 +69,18 @@ class OpenCase:
 
 
 @dataclass(frozen=True)
+class Leaver:
+    """A child whose last case had ended by the day (``way_out``, as ``sim.model.flows.EXITS``
+    names them), ``left_days`` before it; ``referred_days`` since their last referral (None if
+    they never had one in the records).  The model draws whether and when they come back."""
+
+    way_out: str          # no_further_action | early_help | closed | plan_ended | cp_plan_ended
+    had_cp: bool
+    left_days: float
+    referred_days: float | None
+
+
+@dataclass(frozen=True)
 class OpenContact:
     days: float       # since the contact
     source: str
@@ -81,6 +93,7 @@ class Opening:
     cases: tuple[OpenCase, ...]
     contacts: tuple[OpenContact, ...]
     notes: tuple[str, ...] = ()
+    leavers: tuple[Leaver, ...] = ()
     digest: str = ""
     extract_days: tuple[str, str] = ("", "")
     mash_from_records: bool = True   # False: the records list no MASH staff (the configuration's are used)
@@ -93,7 +106,7 @@ class Opening:
                 "extract_last_day": self.extract_days[1], "open_cases": len(self.cases),
                 "by_stage": {k: int(v) for k, v in stages.value_counts().sort_index().items()},
                 "held_by_a_worker": int(held), "outside_social_work": sum(c.outside for c in self.cases),
-                "contacts_at_mash": len(self.contacts),
+                "contacts_at_mash": len(self.contacts), "children_who_may_come_back": len(self.leavers),
                 "workers": {t: sum(w.team == t for w in self.workers) for t in SOCIAL_WORK_TEAMS},
                 "agency_workers": sum(w.kind == "agency" for w in self.workers), "notes": list(self.notes)}
 
@@ -233,11 +246,59 @@ def opening_state(extract: Extract, on: dt.date | None = None) -> Opening:
     if not mash_from_records:
         notes.add(1, "the records list no MASH staff: the service's MASH establishment is used")
 
-    # -- contacts still at the MASH -------------------------------------------------------------------
+    # -- contacts still at the MASH, and children who may come back -----------------------------------
     contacts = _undecided_contacts(t, day)
     notes.add(len(contacts), "{n} contacts dated before the day and not decided by it start at the MASH")
-    return Opening(day.date(), workers, tuple(cases), tuple(contacts), tuple(notes.lines), extract.digest,
-                   (str(extract.first_day.date()), str(extract.last_day.date())), mash_from_records)
+    open_people = set(ref["cine_person_id"])
+    leavers = _leavers(t, day, open_people | _undecided_people(t, day))
+    return Opening(day.date(), workers, tuple(cases), tuple(contacts), tuple(notes.lines), tuple(leavers),
+                   extract.digest, (str(extract.first_day.date()), str(extract.last_day.date())), mash_from_records)
+
+
+LEAVERS_WITHIN_DAYS = 5 * 365   # children who left longer ago are not followed (returns are rarer by then)
+
+
+def _undecided_people(t: dict[str, pd.DataFrame], day: pd.Timestamp) -> set:
+    c = t["ssd_contacts"]
+    return set(c.loc[(c["cont_contact_date"] < day) & c["outcome"].isna(), "cont_person_id"])
+
+
+def _leavers(t: dict[str, pd.DataFrame], day: pd.Timestamp, open_people: set) -> list[Leaver]:
+    """Each child with nothing open on the day: how their last case ended (a referral's closure,
+    after a plan or not, or a MASH decision of no further action or early help), how long ago,
+    and how long since their last referral.  In the order of their last day, then line."""
+    ref = t["ssd_cin_episodes"]
+    ref = ref[ref["cine_referral_date"] < day]
+    closed = ref[ref["cine_close_date"].notna() & (ref["cine_close_date"] < day)]
+    planned = set()
+    for table, rid in (("ssd_cin_plans", "cinp_referral_id"), ("ssd_cp_plans", "cppl_referral_id"),
+                       ("ssd_cla_episodes", "clae_referral_id")):
+        planned |= set(t[table][rid].dropna())
+    cp = t["ssd_cp_plans"]
+    had_cp = set(cp.loc[cp["cppl_cp_plan_start_date"] < day, "cppl_person_id"])
+    last_ref = ref.sort_values(["cine_referral_date", "_line"]).drop_duplicates("cine_person_id", keep="last")
+    referred = dict(zip(last_ref["cine_person_id"], last_ref["cine_referral_date"]))
+    ends = closed.sort_values(["cine_close_date", "_line"]).drop_duplicates("cine_person_id", keep="last")
+    rows = {pid: (end, line, ("plan_ended" if rid in planned else "closed"))
+            for pid, end, line, rid in zip(ends["cine_person_id"], ends["cine_close_date"], ends["_line"],
+                                           ends["cine_referral_id"])}
+    c = t["ssd_contacts"]
+    c = c[(c["cont_contact_date"] < day) & c["outcome"].isin(["no_further_action", "early_help"])]
+    c = c.sort_values(["cont_contact_date", "_line"]).drop_duplicates("cont_person_id", keep="last")
+    for pid, when, line, outcome in zip(c["cont_person_id"], c["cont_contact_date"], c["_line"], c["outcome"]):
+        if pid not in rows or when > rows[pid][0]:
+            rows[pid] = (when.normalize(), 1_000_000 + int(line), outcome)
+    out = []
+    for pid, (end, line, way) in sorted(rows.items(), key=lambda kv: (kv[1][0], kv[1][1])):
+        left = (day - end).total_seconds() / 86400
+        if pid in open_people or left > LEAVERS_WITHIN_DAYS:
+            continue
+        cp_before = pid in had_cp
+        if way == "plan_ended" and cp_before:
+            way = "cp_plan_ended"
+        r = referred.get(pid)
+        out.append(Leaver(way, cp_before, left, None if r is None else (day - r).total_seconds() / 86400))
+    return out
 
 
 def _kind(agency, title) -> str:

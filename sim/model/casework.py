@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from .. import drift
 from ..distributions import Bernoulli, Choice, PeriodChoice, Sampler, draw_array, mean_of, sampler_in_clock_days
-from ..events import AssessmentCompleted, CaseClosed, ConferenceHeld, PlanEnded, PlanStarted, ReferralAccepted, Seen
+from ..events import (AssessmentCompleted, CaseClosed, ConferenceHeld, PlanEnded, PlanStarted, ReferralAccepted,
+                      ReferralBeforeStart, Seen)
 from .case import PLAN_RANK
 from .flows import expected_plan_starts_per_day
 
@@ -253,6 +254,7 @@ class Casework:
 
         for c in opening.cases:
             child = service.known_child(c.had_cp_before)
+            self.log(ReferralBeforeStart(now, child, now - c.referred_days))  # its real date, for re-referrals
             case = service.new_case(c.priority, child, c.had_cp_before or c.plan == "cp")
             case.s47 = c.s47
             worker = workers[c.worker] if c.worker is not None else None

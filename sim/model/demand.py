@@ -15,7 +15,7 @@ from typing import Callable
 from ..calendar import WorkingCalendar
 from ..config import DemandConfig
 from ..distributions import Bernoulli, Choice, Sampler, draw_array, mean_of, sampler_in_clock_days
-from ..events import ContactReceived
+from ..events import ContactReceived, ReferralBeforeStart
 from .flows import EXITS, contact_rates, return_mixes
 
 
@@ -119,6 +119,36 @@ class FrontDoor:
             for r in (chosen * rng.random(n)).tolist():
                 at = now + r if spec.unit == "days" else self.service.calendar.add_working_days(now, r)
                 self._come_back_at(at, self.service.known_child(had_cp), self.return_priority[way_out](), had_cp)
+
+    def open_returns_from(self, opening) -> None:
+        """Children of the council's records whose last case had ended by the day
+        (``sim.extracts.opening.Leaver``): each comes back with the chance that someone who left
+        that way ``left_days`` ago and has not come back yet still will (share x S(a) / (1 - share
+        + share x S(a)), S the return delay's survival), after the rest of a delay longer than that;
+        their last referral's date is written as ``referral_before_start``."""
+        from ..extracts.opening import residual_draws
+
+        spec = self.service.cfg.service.returns.delay
+        rng = self.service.streams("opening_records_returns")
+        pool = draw_array(spec, rng, 50_000)
+        per_day = 5 / 7 if spec.unit == "working_days" else 1.0
+        now, cal = self.env.now, self.service.calendar
+        shares = {k: getattr(self.service.cfg.service.returns.routes, k).share for k in EXITS}
+        for leaver in opening.leavers:
+            share = shares.get(leaver.way_out, 0.0)
+            if share <= 0:
+                continue
+            elapsed = leaver.left_days * per_day
+            survive = float((pool > elapsed).mean())
+            p = share * survive / (1 - share + share * survive) if survive > 0 else 0.0
+            if rng.random() >= p:
+                continue
+            r = residual_draws(pool, elapsed, rng)
+            child = self.service.known_child(leaver.had_cp)
+            if leaver.referred_days is not None:
+                self.log(ReferralBeforeStart(now, child, now - leaver.referred_days))
+            at = now + r if spec.unit == "days" else cal.add_working_days(now, r)
+            self._come_back_at(at, child, self.return_priority[leaver.way_out](), leaver.had_cp)
 
     def contact(self, child_id: int, priority: str, reason: str, had_cp: bool = False, source: str | None = None) -> None:
         """A contact about ``child_id`` reaches the MASH now (from ``source``, or one drawn)."""

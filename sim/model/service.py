@@ -64,8 +64,7 @@ class Service:
             self.workforce.schedule(cfg.service.funding)
             self.casework.open_records(opening, workers)
             self.front_door.open_contacts(opening)
-            if cfg.service.casework.opening_stock:
-                self.front_door.open_returns()  # the records do not say who will come back: the steady state's
+            self.front_door.open_returns_from(opening)
         else:
             self.workforce.establish(self.env.now)
             self.workforce.schedule(cfg.service.funding)

@@ -24,12 +24,24 @@ def with_child(frame: pd.DataFrame) -> pd.DataFrame:
 
 @once_per_log
 def referral_history(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per ``referral_accepted``: replication, case_id, child, t, and ``rereferral``
-    (the child had an earlier referral at most 365 days before; it may fall in the warm-up)."""
-    ref = with_child(df.loc[df["event"] == "referral_accepted", ["replication", "case_id", "child_id", "t", "seq"]])
+    """One row per referral made in the run (``referral_accepted``, an assessment under way at the
+    start left out): replication, case_id, child, t, and ``rereferral`` (the child had an earlier
+    referral at most 365 days before: in the warm-up, an assessment under way at the start, or a
+    ``referral_before_start`` from the council's records, at its own date)."""
+    cols = ["replication", "case_id", "child_id", "t", "seq", "reason"]
+    ref = with_child(df.loc[df["event"] == "referral_accepted", cols])
+    if "at" in df and (df["event"] == "referral_before_start").any():
+        before = with_child(df.loc[df["event"] == "referral_before_start", ["replication", "child_id", "at", "seq"]]
+                            .rename(columns={"at": "t"}).assign(case_id=pd.NA, reason="before_start"))
+        # The records date an open case's referral: its opening-stock row at the first instant is not history.
+        dated = pd.MultiIndex.from_frame(before[CHILD_KEYS])
+        stock = (ref["reason"] == "opening_stock") & pd.MultiIndex.from_frame(ref[CHILD_KEYS]).isin(dated)
+        ref = pd.concat([ref[~stock], before[ref.columns]], ignore_index=True)
     ref = ref.sort_values(["replication", "child", "t", "seq"])
     previous = ref.groupby(CHILD_KEYS)["t"].shift(1)
-    return ref.assign(rereferral=(ref["t"] - previous) <= REREFERRAL_DAYS)
+    ref = ref.assign(rereferral=(ref["t"] - previous) <= REREFERRAL_DAYS)
+    made = ref["reason"].isin(["opening_stock", "before_start"])
+    return ref[~made].drop(columns=["reason"])
 
 
 @once_per_log
