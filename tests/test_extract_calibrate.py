@@ -308,7 +308,7 @@ def test_seasonality_and_trend_from_counts_alone():
 
 def test_unmixing_returning_children():
     vol = xcal.Volumes(0, 365, 1.0, 0.0, 1.0, [], 0.0, 0.0, False, [0.9, 1.1] * 6, 1.0, [0.0] * 12, [1.0] * 12, 12,
-                       0.8, 0.0, 500)
+                       10_000, 0.8, 0.0, 500)
     factors, late = xcal.new_children_seasonality(vol, 0.5)
     assert factors == pytest.approx([0.8, 1.2] * 6)      # half the contacts flat: twice the swing
     # December (1.2 for new children) at 0.8 overall from the 21st: (0.5 x 1.2 x L + 0.5) / (0.5 x 1.2 + 0.5) = 0.8

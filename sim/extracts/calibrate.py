@@ -315,6 +315,7 @@ class Volumes:
     month_se: list[float] | None  # each month's log factor's standard error
     month_weight: list[float] | None  # each month's shrinkage weight
     months: int                  # whole months of contacts behind the seasonality
+    in_months: int               # the contacts in them
     late_december: float | None
     late_december_se: float
     late_december_n: int
@@ -389,8 +390,8 @@ def fit_volumes(h: hist.History) -> Volumes:
     if used and days >= 365:
         level *= (1 + trend) ** 0.5  # the last 12 months' level stands for their middle, half a year back
     return Volumes(count, days, level, math.sqrt(count * phi) * 365 / days, phi, years, trend, trend_se, used,
-                   factors, shrink, month_se, weights, int(len(whole)), late if late is not None else None, late_se,
-                   late_n)
+                   factors, shrink, month_se, weights, int(len(whole)), int(rows["contacts"].sum()),
+                   late if late is not None else None, late_se, late_n)
 
 
 def new_children_seasonality(vol: Volumes, returning: float) -> tuple[list[float] | None, float | None]:
@@ -551,8 +552,9 @@ def calibrate(extract, base: dict, base_name: str, name: str, before=None) -> Ex
     if vol.trend_used:
         d["annual_trend"] = round(vol.trend, 4)
         notes[("demand", "annual_trend")] = (
-            f"D: log-linear trend of the monthly contacts (with the seasonality), {_pct(vol.trend, vol.trend_se)} "
-            f"a year over {len(vol.years)} whole years ({', '.join(f'{c:,}' for c in vol.years)})")
+            f"D: log-linear trend of the monthly contacts (with the seasonality; n={vol.in_months:,}), "
+            f"{_pct(vol.trend, vol.trend_se)} a year over {len(vol.years)} whole years "
+            f"({', '.join(f'{c:,}' for c in vol.years)})")
     else:
         d["annual_trend"] = 0.0
         why = (f"fitted {_pct(vol.trend, vol.trend_se)} a year, within {TREND_Z:g} standard errors of none"
@@ -712,7 +714,7 @@ def calibrate(extract, base: dict, base_name: str, name: str, before=None) -> Ex
                                       "cv": 1 / math.sqrt(to.leavers)}
         notes[("workforce", "turnover", "annual_rate")] = (
             f"D: case-holding social workers who left in {src} (their involvements all ended and they are not among "
-            f"the staff in post at the extract's end): {to.leavers:,} in {to.worker_years:,.1f} worker-years "
+            f"the staff in post at the extract's end): n={to.leavers:,} leavers in {to.worker_years:,.1f} worker-years "
             f"({to.workers:,} workers), {overall:.3f} a worker-year ± {overall / math.sqrt(to.leavers):.3f} (Poisson); "
             f"the SSD holds no leaver's kind, so it is split by the base service's ratio of agency to employed rates "
             f"(x{ratio:.2f}; newly qualified x{asye_ratio:.2f}) at the kinds in post at the end ({to.in_post['agency']} "
@@ -805,7 +807,8 @@ def calibrate(extract, base: dict, base_name: str, name: str, before=None) -> Ex
         d["month_factors"] = factors
         notes[("demand", "month_factors")] = (
             f"D: Jan..Dec, new children's contacts (the ones these multiply) per working day over their mean: every "
-            f"contact's, from a Poisson regression of {vol.months} whole months' contacts on their working days (with "
+            f"contact's, from a Poisson regression of {vol.months} whole months' contacts (n={vol.in_months:,}) on "
+            f"their working days (with "
             f"the trend and the late-December dip), each month's difference from flat shrunk by the share of the "
             f"months' spread that chance does not explain (kept {vol.shrink:.0%} on average; dispersion "
             f"{vol.dispersion:.2f}: {', '.join(f'{x:.3f}' for x in vol.month_factors)}), then unmixed from the "
