@@ -26,7 +26,7 @@ import pandas as pd
 from ..events import (Allocated, AssessmentCompleted, CaseClosed, CaseReallocated, ConferenceHeld, ContactReceived, HeldOutsideSocialWork, MashDecided,
                       PlanEnded, PlanStarted, PostOpened, ReferralAccepted, WorkerLeft, WorkerStarted)
 from ..log import events_to_table
-from .opening import SOURCES, _departments, _kind, team_of
+from .opening import SOURCES, _departments, _kind, team_of  # noqa: F401 (the shared reading rules)
 from .reader import Extract
 
 SAME_INSTANT_DAYS = 1.0   # involvements under a day apart are one change of hands (many extracts date to the day)

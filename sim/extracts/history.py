@@ -42,31 +42,12 @@ MIN_HISTORY_DAYS = 182          # a shorter history says too little to calibrate
 REREFERRAL_DAYS = 365           # DfE C1: a referral within 12 months of the child's previous one
 # Teams: the model's, from a department or team name (the export writes MASH, ASSESS, LONGTERM
 # and FAMHELP; a council's own names are read by these words, first match wins).
-TEAM_WORDS = (("family_help", ("famhelp", "family help", "family practitioner", "early help")),
-              ("mash", ("mash", "multi-agency safeguarding", "multi agency safeguarding", "front door")),
-              ("assessment", ("assess", "duty", "first response", "referral and assessment")),
-              ("long_term", ("longterm", "long-term", "long term", "child protection", "children in need",
-                             "looked after", "safeguarding", "care")))
-ASYE_WORDS = ("newly qualified", "asye", "nqsw")
+TEAM_WORDS, ASYE_WORDS, team_of = ssd.TEAM_WORDS, ssd.ASYE_WORDS, ssd.team_of  # the reading rules (sim.extracts.ssd)
 
 
 def teams_of(names: pd.Series) -> pd.Series:
     """``team_of`` for each name (read once per distinct name)."""
     return names.map({v: team_of(v) for v in pd.unique(names.dropna())})
-
-
-def team_of(name) -> str | None:
-    """The model's team (``mash``, ``assessment``, ``long_term``, ``family_help``) a department or
-    team name stands for, by its words; None for an empty name; long-term for any other."""
-    if name is None or (isinstance(name, float) and math.isnan(name)) or name is pd.NA:
-        return None
-    text = str(name).strip().lower()
-    if not text:
-        return None
-    for team, words in TEAM_WORDS:
-        if any(w in text for w in words):
-            return team
-    return "long_term"
 
 
 # ------------------------------------------------------------------------------------------ counts
@@ -651,10 +632,7 @@ def turnover(h: History) -> Turnover:
 
 def kind_of(row) -> str:
     """permanent, agency or asye (a newly qualified worker, by job title) for a professional."""
-    if bool(row["prof_agency_worker_flag"]) is True:
-        return "agency"
-    title = str(row.get("prof_professional_job_title") or "").lower()
-    return "asye" if any(w in title for w in ASYE_WORDS) else "permanent"
+    return ssd.kind_of(row["prof_agency_worker_flag"], row.get("prof_professional_job_title"))
 
 
 def establishment(h: History) -> pd.DataFrame:

@@ -31,11 +31,6 @@ from . import ssd
 from .reader import Extract, read_extract
 
 SOURCES = {code: source for source, code in ssd.SOURCE_CODES.items()}
-TEAM_WORDS = (  # a team's name (or id) -> caseflow's team, first match wins (docs/extracts.md)
-    ("family_help", ("family help", "famhelp", "early help", "family practitioner")),
-    ("mash", ("mash", "front door", "multi-agency safeguarding", "multi agency safeguarding")),
-    ("assessment", ("assess", "duty", "first response", "referral and assessment", "r&a")),
-)
 SOCIAL_WORK_TEAMS = ("mash", "assessment", "long_term")
 
 
@@ -112,13 +107,9 @@ class Opening:
 
 
 def team_of(name: object) -> str:
-    """caseflow's team for a department's id or name (family_help for family practitioners; any
-    other social work team is long-term)."""
-    text = str(name or "").strip().lower()
-    for team, words in TEAM_WORDS:
-        if any(w in text for w in words):
-            return team
-    return "long_term"
+    """caseflow's team for a department's id or name (``sim.extracts.ssd.team_of``; an empty name is
+    a long-term team's)."""
+    return ssd.team_of(name) or "long_term"
 
 
 def _departments(extract: Extract) -> dict[str, str]:
@@ -301,11 +292,7 @@ def _leavers(t: dict[str, pd.DataFrame], day: pd.Timestamp, open_people: set) ->
     return out
 
 
-def _kind(agency, title) -> str:
-    if bool(agency):
-        return "agency"
-    text = str(title or "").lower()
-    return "asye" if ("newly qualified" in text or "asye" in text) else "permanent"
+_kind = ssd.kind_of
 
 
 def _open_plans(t: dict[str, pd.DataFrame], day: pd.Timestamp) -> pd.DataFrame:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import pandas as pd
+
 
 class Column(NamedTuple):
     name: str
@@ -160,9 +162,10 @@ CLOSE_AFTER_ASSESSMENT = "RC8"   # case closed after assessment, no further acti
 CLOSE_SERVICES_CEASED = "RC7"    # services ceased for any other reason, including no longer in need
 
 # Contact sources (cont_contact_source_code): the CIN census's referral source codes, by the
-# model's source.
-SOURCE_CODES = {"police": "2A", "schools": "3A", "health": "5A", "council": "4", "individuals": "1B",
-                "other": "9"}
+# model's source (1A an individual: family member; 2A schools; 3A health services; 5A local
+# authority services: social care; 6 police; 8 other).
+SOURCE_CODES = {"police": "6", "schools": "2A", "health": "3A", "council": "5A", "individuals": "1A",
+                "other": "8"}
 
 # Teams as the export names them (ssd_department) and the model's teams they stand for.
 TEAM_IDS = {"mash": "MASH", "assessment": "ASSESS", "long_term": "LONGTERM"}
@@ -177,3 +180,38 @@ def columns_of(table: str) -> tuple[Column, ...]:
 
 def file_name(table: str) -> str:
     return f"{table}.csv"
+
+
+# Reading rules shared by every reader of a read extract (docs/extracts.md).
+TEAM_WORDS = (("family_help", ("famhelp", "family help", "family practitioner", "early help")),
+              ("mash", ("mash", "multi-agency safeguarding", "multi agency safeguarding", "front door")),
+              ("assessment", ("assess", "duty", "first response", "referral and assessment")),
+              ("long_term", ("longterm", "long-term", "long term", "child protection", "children in need",
+                             "looked after", "safeguarding", "care")))
+"""A department or team name's words -> the model's team, first match winning; any other name
+is a long-term team."""
+ASYE_WORDS = ("newly qualified", "asye", "nqsw")
+"""Words of a job title that mark a newly qualified social worker (ASYE)."""
+
+
+def team_of(name) -> str | None:
+    """The model's team (``mash``, ``assessment``, ``long_term``, ``family_help``) a department or
+    team name stands for, by its words; None for an empty name; long-term for any other."""
+    if name is None or (not isinstance(name, str) and pd.isna(name)):
+        return None
+    text = str(name).strip().lower()
+    if not text:
+        return None
+    for team, words in TEAM_WORDS:
+        if any(w in text for w in words):
+            return team
+    return "long_term"
+
+
+def kind_of(agency, title) -> str:
+    """permanent, agency or asye (newly qualified, by job title) for a professional."""
+    if agency is not None and not pd.isna(agency) and bool(agency):
+        return "agency"
+    text = "" if title is None or (not isinstance(title, str) and pd.isna(title)) else str(title).lower()
+    return "asye" if any(w in text for w in ASYE_WORDS) else "permanent"
+
