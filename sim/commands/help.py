@@ -16,8 +16,12 @@ usage:
   caseflow explain FOLDER kpi=KEY period=P  the children behind a figure of a finished run (caseflow explain --help)
   caseflow target team=T kind=K kpi=KEY at_least=X|at_most=X [key=value ...]   posts needed for a target
   caseflow report FOLDER                   rebuild a finished folder's workbook, charts and HTML report
+  caseflow start_from=FOLDER [key=value ...]   a forecast from the council's own records (an SSD extract) on their day
   caseflow calibrate la=CODE|NAME year=Y   a service file for any English council from the DfE's tables
+  caseflow calibrate extract=FOLDER [out=NAME]   a service file fitted to the council's own records
   caseflow backtest la=CODE|NAME|all from_year=Y0 to_year=Y1   calibrated on Y0, scored on the years after (caseflow backtest --help)
+  caseflow backtest extract=FOLDER cutoff=DATE   fitted to the records before DATE, scored on the months after
+  caseflow synth-extract out=FOLDER [contacts_per_year=N] [years=6]   a fictional council's SSD extract
   caseflow --cfg job [key=value ...]       print the configuration a run would use, run nothing
   caseflow --version
 
