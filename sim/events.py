@@ -22,7 +22,7 @@ class ContactReceived(NamedTuple):
     source: str          # police | schools | health | council | individuals | other
     needs_consent: bool  # parental consent / partner information needed before a decision
     child_id: Optional[int] = None
-    reason: str = "new"  # new | returned
+    reason: str = "new"  # new | returned | opening_stock (at the MASH on the records' day: start_from)
     name = "contact_received"
 
 
@@ -157,11 +157,12 @@ class PlanBeforeStart(NamedTuple):
 class ReferralBeforeStart(NamedTuple):
     """Child ``child_id`` was referred before the simulation started, at clock time ``at`` (days,
     negative): history the council's records carry (``start_from``), written at the first instant
-    so that a referral within 12 months of it counts as a re-referral.  Not a referral made in
-    the run."""
+    so that a referral within 12 months of it counts as a re-referral, and, for an open case
+    (``case_id``), so that its waits run from its real referral.  Not a referral made in the run."""
     t: float
     child_id: int
     at: float
+    case_id: Optional[int] = None   # the open case it is the referral of (None: a child who may come back)
     name = "referral_before_start"
 
 

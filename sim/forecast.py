@@ -133,8 +133,9 @@ def monthly(df: pd.DataFrame, cfg: RunConfig, views: LogViews | None = None) -> 
     codes, events = event_codes(df)
     for kpi, event in (("contacts", "contact_received"), ("referrals", "referral_accepted")):
         rows = codes == events.get(event, -1)
-        if kpi == "referrals":  # an assessment under way at the start is not a referral made then
-            rows &= (df["reason"] != "opening_stock").to_numpy()
+        # An assessment under way at the start is not a referral made then, nor a contact at the MASH
+        # on the records' day a contact made then.
+        rows &= (df["reason"] != "opening_stock").to_numpy()
         out[kpi] = count_by_month(df["replication"].to_numpy()[rows], df["t"].to_numpy()[rows])
 
     mash = v.mash.assign(within=100.0 * (v.mash["working_days"] <= MASH_DECISION_WD))
@@ -155,11 +156,9 @@ def monthly(df: pd.DataFrame, cfg: RunConfig, views: LogViews | None = None) -> 
                             **{key: (key, "mean") for key in within}))
 
     asm = v.asm.assign(within=100.0 * within_statutory_assessment(v.asm["working_days"]))
-    out = out.join(by_month(asm, "completed", assessments_within_45wd_pct=("within", "mean")))
-    # Every completion counts, those of assessments under way at the start too (the 45-day share
-    # needs the referral's date, which the log holds only for referrals made in it).
-    rows = codes == events.get("assessment_completed", -1)
-    out["assessments_completed"] = count_by_month(df["replication"].to_numpy()[rows], df["t"].to_numpy()[rows])
+    out = out.join(by_month(asm, "completed",
+                            assessments_completed=("working_days", "size"),
+                            assessments_within_45wd_pct=("within", "mean")))
 
     for kpi, arr in {**v.levels, **v.means, **v.workforce}.items():
         out[kpi] = arr.reshape(-1)
@@ -353,7 +352,8 @@ def window_kpis(df: pd.DataFrame, cfg: RunConfig, months: list[tuple[dt.date, fl
     ch = changes_of_worker(df)
     by_reason = ch[(ch["t"] >= t0) & (ch["t"] < t1)].groupby(["replication", "reason"]).size()
     queues = queue_figures(v, t0, t1, span)
-    contacts = df.loc[inside & (df["event"] == "contact_received"), "replication"].value_counts()
+    contacts = df.loc[inside & (df["event"] == "contact_received") & (df["reason"] != "opening_stock"),
+                      "replication"].value_counts()
     referrals = df.loc[inside & (df["event"] == "referral_accepted") & (df["reason"] != "opening_stock"),
                        "replication"].value_counts()
     rows = []

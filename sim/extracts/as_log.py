@@ -163,7 +163,8 @@ def _casework(events: list, t: dict, case_of: dict, person: dict, clock, held: s
         plans.append(pd.DataFrame({"referral": f[rid].to_numpy(), "person": f[pid].to_numpy(), "plan": plan,
                                    "start": clock(f[start]), "end": clock(f[end]), "line": f["_line"].to_numpy()}))
     plans = pd.concat(plans, ignore_index=True)
-    plans = plans[plans["referral"].isin(case_of)].sort_values(["referral", "start", "line"], kind="stable")
+    plans = plans[plans["referral"].isin(case_of)]
+    plans = plans.assign(case=plans["referral"].map(case_of)).sort_values(["case", "start", "line"], kind="stable")
     first_plan = plans.drop_duplicates("referral").set_index("referral")["plan"]
     conf = t["ssd_initial_cp_conference"]
     conf_of = dict(zip(conf["icpc_referral_id"], zip(clock(conf["icpc_icpc_date"]), conf["icpc_icpc_outcome_cp_flag"])))
@@ -196,7 +197,8 @@ def _involvements(events: list, t: dict, case_of: dict, person: dict, teams: dic
     invo = t["ssd_involvements"]
     invo = invo[invo["invo_referral_id"].isin(case_of)]
     invo = invo.assign(start=clock(invo["invo_involvement_start_date"]), end=clock(invo["invo_involvement_end_date"]))
-    invo = invo.sort_values(["invo_referral_id", "start", "_line"], kind="stable")
+    invo = invo.assign(case=invo["invo_referral_id"].map(case_of))  # by case number: never by pseudonym
+    invo = invo.sort_values(["case", "start", "_line"], kind="stable")
     rids = invo["invo_referral_id"].tolist()
     starts, ends = invo["start"].tolist(), invo["end"].tolist()
     team_names = invo["invo_professional_team"].tolist()

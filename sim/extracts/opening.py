@@ -79,6 +79,8 @@ class Leaver:
 class OpenContact:
     days: float       # since the contact
     source: str
+    had_cp: bool = False                 # the child had a CP plan before
+    referred_days: float | None = None   # since the child's last referral (None: none in the records)
 
 
 @dataclass(frozen=True)
@@ -238,20 +240,14 @@ def opening_state(extract: Extract, on: dt.date | None = None) -> Opening:
         notes.add(1, "the records list no MASH staff: the service's MASH establishment is used")
 
     # -- contacts still at the MASH, and children who may come back -----------------------------------
-    contacts = _undecided_contacts(t, day)
+    contacts, at_mash = _undecided_contacts(t, day)
     notes.add(len(contacts), "{n} contacts dated before the day and not decided by it start at the MASH")
-    open_people = set(ref["cine_person_id"])
-    leavers = _leavers(t, day, open_people | _undecided_people(t, day))
+    leavers = _leavers(t, day, set(ref["cine_person_id"]) | at_mash)
     return Opening(day.date(), workers, tuple(cases), tuple(contacts), tuple(notes.lines), tuple(leavers),
                    extract.digest, (str(extract.first_day.date()), str(extract.last_day.date())), mash_from_records)
 
 
 LEAVERS_WITHIN_DAYS = 5 * 365   # children who left longer ago are not followed (returns are rarer by then)
-
-
-def _undecided_people(t: dict[str, pd.DataFrame], day: pd.Timestamp) -> set:
-    c = t["ssd_contacts"]
-    return set(c.loc[(c["cont_contact_date"] < day) & c["outcome"].isna(), "cont_person_id"])
 
 
 def _leavers(t: dict[str, pd.DataFrame], day: pd.Timestamp, open_people: set) -> list[Leaver]:
@@ -319,7 +315,7 @@ def _open_plans(t: dict[str, pd.DataFrame], day: pd.Timestamp) -> pd.DataFrame:
     return plans.sort_values(["start", "line"], kind="stable")
 
 
-def _undecided_contacts(t: dict[str, pd.DataFrame], day: pd.Timestamp) -> list[OpenContact]:
+def _undecided_contacts(t: dict[str, pd.DataFrame], day: pd.Timestamp) -> tuple[list[OpenContact], set]:
     """Contacts dated before ``day`` whose decision came on or after it (or not at all yet).  The
     SSD holds no MASH decision date: a referral's is its referral date (the child's first referral
     on or after the contact), early help's the episode's start, no further action's the contact's day."""
@@ -341,8 +337,17 @@ def _undecided_contacts(t: dict[str, pd.DataFrame], day: pd.Timestamp) -> list[O
                           by="cont_person_id", direction="forward")
         undecided[m["row"].to_numpy()] = (m["decided"].isna() | (m["decided"] >= day)).to_numpy()
     open_c = c[undecided]
-    return [OpenContact((day - d).total_seconds() / 86400, SOURCES.get(str(s), "other"))
-            for d, s in zip(open_c["cont_contact_date"], open_c["cont_contact_source_code"])]
+    ref = t["ssd_cin_episodes"]
+    ref = ref[ref["cine_referral_date"] < day].sort_values(["cine_referral_date", "_line"], kind="stable")
+    last_referral = dict(zip(ref["cine_person_id"], ref["cine_referral_date"]))   # the latest wins
+    cp = t["ssd_cp_plans"]
+    had_cp = set(cp.loc[cp["cppl_cp_plan_start_date"] < day, "cppl_person_id"])
+    out = []
+    for d, s, pid in zip(open_c["cont_contact_date"], open_c["cont_contact_source_code"], open_c["cont_person_id"]):
+        r = last_referral.get(pid)
+        out.append(OpenContact((day - d).total_seconds() / 86400, SOURCES.get(str(s), "other"), pid in had_cp,
+                               None if r is None else (day - r).total_seconds() / 86400))
+    return out, set(open_c["cont_person_id"])
 
 
 @lru_cache(maxsize=4)
@@ -358,10 +363,16 @@ def opening_for(folder: str | Path, on: str | dt.date | None = None) -> Opening:
     return _cached(str(path), on.isoformat() if isinstance(on, dt.date) else on, stamp)
 
 
+TAIL_DRAWS = 50   # fewer draws than this longer than the time elapsed: the tail is extrapolated
+
+
 def residual_draws(pool: np.ndarray, elapsed: float, rng) -> float:
     """Time still to run of a stage that has run ``elapsed``: a draw from the stage's length given
-    it is longer than ``elapsed``, less ``elapsed`` (0 if no draw in ``pool`` is that long)."""
+    it is longer than ``elapsed``, less ``elapsed`` (an exponential tail past the pool's longest)."""
     longer = pool[pool > elapsed]
-    if not len(longer):
-        return 0.0
+    if len(longer) < TAIL_DRAWS:
+        # Longer than nearly every draw: beyond the pool, the tail is taken as memoryless, with the
+        # mean excess of the pool's longest draws over their shortest (never ending at once).
+        top = np.sort(pool)[-TAIL_DRAWS:]
+        return float(rng.exponential(max(top.mean() - top[0], 1.0)))
     return float(longer[int(rng.integers(len(longer)))] - elapsed)

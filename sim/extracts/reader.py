@@ -104,7 +104,11 @@ def read_extract(folder: str | Path, key: bytes | None = None) -> Extract:
         raw[table] = _parse(path, columns, notes)
     roster_path = folder / ssd.ROSTER_FILE
     roster = _parse(roster_path, ssd.ROSTER, notes) if roster_path.is_file() else None
+    if not len(raw["ssd_cin_episodes"]):
+        raise ExtractError(f"{ssd.file_name('ssd_cin_episodes')} holds no referrals: caseflow needs the extract's "
+                           "referrals (one row per referral) to read the service's cases")
     _check_links(raw)
+    _team_names(raw, notes)
     if roster is not None:
         _apply_roster(raw["ssd_professionals"], roster, notes)
     _note_gaps(raw["ssd_professionals"], notes)
@@ -378,6 +382,27 @@ def _check_fte(file: str, frame: pd.DataFrame) -> None:
         i = bad[bad].index[0]
         raise ExtractError(f"{file}, line {frame.at[i, LINE]}: prof_full_time_equivalency is {fte[i]:g}, but an FTE "
                            "must be above 0 and at most 1")
+
+
+TEAM_COLUMNS = (("ssd_involvements", "invo_professional_team"), ("ssd_professionals", "prof_professional_department"),
+                ("ssd_cin_assessments", "cina_assessment_team"), ("ssd_cin_episodes", "cine_referral_team"))
+
+
+def _team_names(t: dict[str, pd.DataFrame], notes: _Notes) -> None:
+    """A team given by its department id is read as that department's name (``ssd_department``), so
+    that every reader of a team (``sim.extracts.ssd.team_of``) reads the name's words."""
+    dept = t["ssd_department"]
+    names = {str(i): str(n) for i, n in zip(dept["dept_team_id"], dept["dept_team_name"])
+             if i is not None and n is not None and not pd.isna(i) and not pd.isna(n)}
+    if not names:
+        return
+    for table, col in TEAM_COLUMNS:
+        values = t[table][col]
+        ids = values.notna() & values.astype(str).isin(names)
+        if ids.any():
+            t[table][col] = values.where(~ids, values.astype(str).map(names))
+            notes.add(f"teams in {ssd.file_name(table)} given by their department id were read as the department's "
+                      "name ({n} cells)", int(ids.sum()))
 
 
 def _apply_roster(prof: pd.DataFrame, roster: pd.DataFrame, notes: _Notes) -> None:

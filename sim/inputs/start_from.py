@@ -21,6 +21,9 @@ def from_records(raw, typed_keys: set[str], own_start: str) -> list[str]:
     What was assumed, one sentence each (``InputError`` or ``ExtractError`` if refused)."""
     from ..extracts.opening import opening_for
 
+    if not str(raw.start_from).strip():
+        raise InputError("Config key 'start_from' is empty but must be the folder holding the council's ssd_*.csv "
+                         "extract, e.g. start_from=examples/ssd_extract")
     folder = Path(str(raw.start_from)).expanduser()
     if not folder.is_dir():
         raise InputError(f"Config key 'start_from' is '{shown(raw.start_from)}', which is not a folder: give the "

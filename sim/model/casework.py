@@ -254,9 +254,10 @@ class Casework:
 
         for c in opening.cases:
             child = service.known_child(c.had_cp_before)
-            self.log(ReferralBeforeStart(now, child, now - c.referred_days))  # its real date, for re-referrals
+
             case = service.new_case(c.priority, child, c.had_cp_before or c.plan == "cp")
             case.s47 = c.s47
+            self.log(ReferralBeforeStart(now, child, now - c.referred_days, case.case_id))  # its real date
             worker = workers[c.worker] if c.worker is not None else None
             if c.stage == "in_plan":
                 spec = getattr(cfg.plan_duration, c.plan)

@@ -150,19 +150,26 @@ class FrontDoor:
             at = now + r if spec.unit == "days" else cal.add_working_days(now, r)
             self._come_back_at(at, child, self.return_priority[leaver.way_out](), leaver.had_cp)
 
-    def contact(self, child_id: int, priority: str, reason: str, had_cp: bool = False, source: str | None = None) -> None:
-        """A contact about ``child_id`` reaches the MASH now (from ``source``, or one drawn)."""
+    def contact(self, child_id: int, priority: str, reason: str, had_cp: bool = False, source: str | None = None,
+                logged: str | None = None) -> None:
+        """A contact about ``child_id`` reaches the MASH now (from ``source``, or one drawn; logged with
+        reason ``logged``, or ``reason``)."""
         case = self.service.new_case(priority, child_id, had_cp)
         needs_consent = self.consent[reason, priority]()
         self.log(ContactReceived(self.env.now, case.case_id, priority, source or self.source[reason](), needs_consent,
-                                 child_id, reason))
+                                 child_id, logged or reason))
         self.service.mash.receive(case, needs_consent)
 
     def open_contacts(self, opening) -> None:
         """The contacts at the MASH on the records' day (``sim.extracts.opening``): each received
-        again at the first instant, with its source; the records hold no priority, so it is drawn."""
+        again at the first instant (reason ``opening_stock``: not a contact made then), with its
+        source and the child's history; the records hold no priority, so it is drawn."""
+        now = self.env.now
         for c in opening.contacts:
-            self.contact(self.service.new_child(), self.priority(), "new", source=c.source)
+            child = self.service.known_child(c.had_cp)
+            if c.referred_days is not None:
+                self.log(ReferralBeforeStart(now, child, now - c.referred_days))
+            self.contact(child, self.priority(), "new", c.had_cp, source=c.source, logged="opening_stock")
 
     def left(self, case, way_out: str) -> None:
         """``case`` ended (``way_out``, one of ``flows.EXITS``): the child may come back later."""

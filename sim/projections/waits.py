@@ -43,7 +43,10 @@ def assessment_times(df: pd.DataFrame, cal: WorkingCalendar) -> pd.DataFrame:
     done = of(df, "assessment_completed", ["outcome"]).rename(columns={"t": "completed"})
     ref = df.loc[(df["event"] == "referral_accepted") & (df["reason"] != "opening_stock"),
                  ["replication", "case_id", "t"]].rename(columns={"t": "referred"})
-    # An assessment under way at the start has no referral date in the log: left out.
+    if "at" in df and (df["event"] == "referral_before_start").any():  # the records date an open case's referral
+        before = df.loc[(df["event"] == "referral_before_start") & df["case_id"].notna(), ["replication", "case_id", "at"]]
+        ref = pd.concat([ref, before.rename(columns={"at": "referred"})], ignore_index=True)
+    # An assessment under way at a steady-state start has no referral date in the log: left out.
     out = done.merge(ref, on=KEYS, how="inner")
     out["working_days"] = cal.whole_working_days_between(out["referred"].to_numpy(), out["completed"].to_numpy())
     return out
