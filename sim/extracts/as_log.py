@@ -26,6 +26,7 @@ import pandas as pd
 from ..events import (Allocated, AssessmentCompleted, CaseClosed, CaseReallocated, ConferenceHeld, ContactReceived, HeldOutsideSocialWork, MashDecided,
                       PlanEnded, PlanStarted, PostOpened, ReferralAccepted, WorkerLeft, WorkerStarted)
 from ..log import events_to_table
+from . import ssd
 from .opening import SOURCES, _departments, _kind, team_of  # noqa: F401 (the shared reading rules)
 from .reader import Extract
 
@@ -141,10 +142,8 @@ def _held_from_the_start(t: dict, ref: pd.DataFrame) -> set:
     day.  Their referral and assessment came before the records begin (or elsewhere): like the
     model's opening stock, they start at their plan, not in the queue for allocation."""
     assessed = set(t["ssd_cin_assessments"]["cina_referral_id"])
-    starts = pd.concat([t[n][[r, s]].set_axis(["referral", "start"], axis=1) for n, r, s in (
-        ("ssd_cin_plans", "cinp_referral_id", "cinp_cin_plan_start_date"),
-        ("ssd_cp_plans", "cppl_referral_id", "cppl_cp_plan_start_date"),
-        ("ssd_cla_episodes", "clae_referral_id", "clae_cla_episode_start_date"))]).dropna()
+    starts = pd.concat([t[n][[r, s]].set_axis(["referral", "start"], axis=1)
+                        for n, _, r, _p, s, _e in ssd.PLAN_TABLES.values()]).dropna()
     first = starts.groupby("referral")["start"].min()
     day = ref.set_index("cine_referral_id")["cine_referral_date"].dt.normalize()
     same = first.dt.normalize() <= first.index.map(day)
@@ -154,11 +153,7 @@ def _held_from_the_start(t: dict, ref: pd.DataFrame) -> set:
 def _casework(events: list, t: dict, case_of: dict, person: dict, clock, held: set) -> None:
     """Assessments, conferences and plans, in the model's events."""
     plans = []
-    for plan, table, rid, pid, start, end in (
-            ("cin", "ssd_cin_plans", "cinp_referral_id", "cinp_person_id", "cinp_cin_plan_start_date", "cinp_cin_plan_end_date"),
-            ("cp", "ssd_cp_plans", "cppl_referral_id", "cppl_person_id", "cppl_cp_plan_start_date", "cppl_cp_plan_end_date"),
-            ("lac", "ssd_cla_episodes", "clae_referral_id", "clae_person_id", "clae_cla_episode_start_date",
-             "clae_cla_episode_ceased_date")):
+    for plan, (table, _, rid, pid, start, end) in ssd.PLAN_TABLES.items():
         f = t[table]
         plans.append(pd.DataFrame({"referral": f[rid].to_numpy(), "person": f[pid].to_numpy(), "plan": plan,
                                    "start": clock(f[start]), "end": clock(f[end]), "line": f["_line"].to_numpy()}))

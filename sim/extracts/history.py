@@ -332,12 +332,7 @@ def rereferrals(h: History) -> Count:
 
 
 # ------------------------------------------------------------------------------------------ plans
-PLAN_TABLES = {"cin": ("ssd_cin_plans", "cinp_cin_plan_id", "cinp_referral_id", "cinp_person_id",
-                       "cinp_cin_plan_start_date", "cinp_cin_plan_end_date"),
-               "cp": ("ssd_cp_plans", "cppl_cp_plan_id", "cppl_referral_id", "cppl_person_id",
-                      "cppl_cp_plan_start_date", "cppl_cp_plan_end_date"),
-               "lac": ("ssd_cla_episodes", "clae_cla_episode_id", "clae_referral_id", "clae_person_id",
-                       "clae_cla_episode_start_date", "clae_cla_episode_ceased_date")}
+PLAN_TABLES = ssd.PLAN_TABLES
 
 
 def plans(h: History) -> pd.DataFrame:

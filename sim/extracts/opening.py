@@ -258,8 +258,7 @@ def _leavers(t: dict[str, pd.DataFrame], day: pd.Timestamp, open_people: set) ->
     ref = ref[ref["cine_referral_date"] < day]
     closed = ref[ref["cine_close_date"].notna() & (ref["cine_close_date"] < day)]
     planned = set()
-    for table, rid in (("ssd_cin_plans", "cinp_referral_id"), ("ssd_cp_plans", "cppl_referral_id"),
-                       ("ssd_cla_episodes", "clae_referral_id")):
+    for table, _, rid, *_rest in ssd.PLAN_TABLES.values():
         planned |= set(t[table][rid].dropna())
     cp = t["ssd_cp_plans"]
     had_cp = set(cp.loc[cp["cppl_cp_plan_start_date"] < day, "cppl_person_id"])
@@ -294,13 +293,7 @@ _kind = ssd.kind_of
 def _open_plans(t: dict[str, pd.DataFrame], day: pd.Timestamp) -> pd.DataFrame:
     """Plans open at the start of ``day``: referral, person, plan, plan id, start (latest last)."""
     parts = []
-    for plan, table, pid, rid, person, start, end in (
-            ("cin", "ssd_cin_plans", "cinp_cin_plan_id", "cinp_referral_id", "cinp_person_id",
-             "cinp_cin_plan_start_date", "cinp_cin_plan_end_date"),
-            ("cp", "ssd_cp_plans", "cppl_cp_plan_id", "cppl_referral_id", "cppl_person_id",
-             "cppl_cp_plan_start_date", "cppl_cp_plan_end_date"),
-            ("lac", "ssd_cla_episodes", "clae_cla_episode_id", "clae_referral_id", "clae_person_id",
-             "clae_cla_episode_start_date", "clae_cla_episode_ceased_date")):
+    for plan, (table, pid, rid, person, start, end) in ssd.PLAN_TABLES.items():
         f = t[table]
         f = f[f[start].notna() & (f[start] < day) & (f[end].isna() | (f[end] >= day))]
         parts.append(pd.DataFrame({"referral": f[rid].to_numpy(), "person": f[person].to_numpy(), "plan": plan,

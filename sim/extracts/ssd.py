@@ -139,6 +139,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "cina_assessment_child_seen": ("cina_assessment_child_seen_flag",),
 }
 
+PLAN_TABLES = {"cin": ("ssd_cin_plans", "cinp_cin_plan_id", "cinp_referral_id", "cinp_person_id",
+                       "cinp_cin_plan_start_date", "cinp_cin_plan_end_date"),
+               "cp": ("ssd_cp_plans", "cppl_cp_plan_id", "cppl_referral_id", "cppl_person_id",
+                      "cppl_cp_plan_start_date", "cppl_cp_plan_end_date"),
+               "lac": ("ssd_cla_episodes", "clae_cla_episode_id", "clae_referral_id", "clae_person_id",
+                       "clae_cla_episode_start_date", "clae_cla_episode_ceased_date")}
+"""Each plan's table and its (id, referral, person, start, end) columns."""
+
 ROSTER_FILE = "roster.csv"
 """The small separate roster a council can give when ``ssd_professionals`` lacks agency flags
 or FTE: ``prof_professional_id``, ``prof_agency_worker_flag``, ``prof_full_time_equivalency``
