@@ -189,42 +189,52 @@ def opening_state(extract: Extract, on: dt.date | None = None) -> Opening:
     ref = ref.sort_values(["cine_referral_date", ssd_line], kind="stable")
     plans = _open_plans(t, day)
     cp_started = t["ssd_cp_plans"][before(t["ssd_cp_plans"]["cppl_cp_plan_start_date"])]
+    cp_of: dict = {}   # person -> the CP plans they had started before the day (dicts: one lookup a case)
+    for person, plan_id in zip(cp_started["cppl_person_id"], cp_started["cppl_cp_plan_id"]):
+        cp_of.setdefault(person, set()).add(plan_id)
     asm = t["ssd_cin_assessments"]
     asm = asm[before(asm["cina_assessment_start_date"])].sort_values("cina_assessment_start_date", kind="stable")
-    asm = asm.drop_duplicates("cina_referral_id", keep="last").set_index("cina_referral_id")
+    asm = asm.drop_duplicates("cina_referral_id", keep="last")
+    asm_of = {rid: (auth, seen, start) for rid, auth, seen, start in zip(
+        asm["cina_referral_id"], asm["cina_assessment_auth_date"], asm["cina_assessment_child_seen"],
+        asm["cina_assessment_start_date"])}
     s47 = set(t["ssd_s47_enquiry"].loc[before(t["ssd_s47_enquiry"]["s47e_s47_start_date"]), "s47e_referral_id"])
-    plan_of = plans.drop_duplicates("referral", keep="last").set_index("referral")
+    latest = plans.drop_duplicates("referral", keep="last")
+    plan_of = {rid: (plan, plan_id, start) for rid, plan, plan_id, start in zip(
+        latest["referral"], latest["plan"], latest["plan_id"], latest["start"])}
+    by_referral = dict(zip(holder_of_referral.index, zip(holder_of_referral["invo_professional_id"],
+                                                         holder_of_referral["team"])))
+    by_person = dict(zip(holder_of_person.index, zip(holder_of_person["invo_professional_id"], holder_of_person["team"])))
     cases, gaps, unknown_worker = [], 0, 0
     for rid, pid, referred in zip(ref["cine_referral_id"], ref["cine_person_id"], ref["cine_referral_date"]):
         referred_days = (day - referred).total_seconds() / 86400
-        holder = holder_of_referral.loc[rid] if rid in holder_of_referral.index else (
-            holder_of_person.loc[pid] if pid in holder_of_person.index else None)
+        holder = by_referral.get(rid, by_person.get(pid))
         worker, outside = None, False
         if holder is not None:
-            if holder["team"] == "family_help":
+            if holder[1] == "family_help":
                 outside = True
-            elif holder["invo_professional_id"] in index:
-                worker = index[holder["invo_professional_id"]]
+            elif holder[0] in index:
+                worker = index[holder[0]]
             else:
                 unknown_worker += 1
         enquiry = rid in s47
-        if rid in plan_of.index:
-            p = plan_of.loc[rid]
-            earlier_cp = cp_started[(cp_started["cppl_person_id"] == pid)
-                                    & ~((cp_started["cppl_cp_plan_id"] == p["plan_id"]) & (p["plan"] == "cp"))]
-            if outside and p["plan"] != "cin":
+        cps = cp_of.get(pid, set())
+        if rid in plan_of:
+            plan, plan_id, start = plan_of[rid]
+            earlier_cp = bool(cps - {plan_id}) if plan == "cp" else bool(cps)
+            if outside and plan != "cin":
                 outside = False  # only a CIN plan is held outside social work
-            cases.append(OpenCase("in_plan", referred_days, enquiry, bool(len(earlier_cp)), worker, outside,
-                                  plan=p["plan"], plan_days=(day - p["start"]).total_seconds() / 86400))
+            cases.append(OpenCase("in_plan", referred_days, enquiry, earlier_cp, worker, outside,
+                                  plan=plan, plan_days=(day - start).total_seconds() / 86400))
             continue
-        earlier_cp = bool((cp_started["cppl_person_id"] == pid).any())
-        if rid in asm.index:
-            a = asm.loc[rid]
-            if pd.notna(a["cina_assessment_auth_date"]) and a["cina_assessment_auth_date"] < day:
+        earlier_cp = bool(cps)
+        if rid in asm_of:
+            auth, seen_flag, start = asm_of[rid]
+            if pd.notna(auth) and auth < day:
                 gaps += 1  # assessed, no plan open, not closed: nothing caseflow can place
                 continue
-            seen = bool(a["cina_assessment_child_seen"]) if pd.notna(a["cina_assessment_child_seen"]) else False
-            days = (day - a["cina_assessment_start_date"]).total_seconds() / 86400
+            seen = bool(seen_flag) if pd.notna(seen_flag) else False
+            days = (day - start).total_seconds() / 86400
             cases.append(OpenCase("assessing", referred_days, enquiry, earlier_cp, worker, False, seen, days))
             continue
         if worker is not None and workers[worker].team == "assessment":  # allocated, assessment not yet recorded
