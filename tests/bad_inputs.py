@@ -36,3 +36,12 @@ def refused(argv: list[str], root: Path, capsys) -> str:
     assert "Traceback" not in err and not out.strip(), (argv, out, err)
     assert listing(root) == before, (argv, listing(root) - before)
     return lines[0]
+
+
+def exit_status(argv: list[str]) -> int:
+    """Run ``caseflow argv`` in this process and return its exit status (0 if it returned)."""
+    try:
+        main(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    return 0

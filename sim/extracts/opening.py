@@ -93,7 +93,11 @@ class Opening:
     leavers: tuple[Leaver, ...] = ()
     digest: str = ""
     extract_days: tuple[str, str] = ("", "")
-    mash_from_records: bool = True   # False: the records list no MASH staff (the configuration's are used)
+
+    @property
+    def mash_from_records(self) -> bool:
+        """False when the records list no MASH staff (the service's MASH establishment is used)."""
+        return any(w.team == "mash" for w in self.workers)
 
     def summary(self) -> dict[str, object]:
         """Counts for a manifest and the terminal (no identifier, nothing about any one child)."""
@@ -173,7 +177,6 @@ def opening_state(extract: Extract, on: dt.date | None = None) -> Opening:
     in_post.sort(key=lambda w: w[0])
     index = {pid: i for i, (_, pid, *_rest) in enumerate(in_post)}
     workers = tuple(OpenWorker(team, kind, fte) for _, _, team, kind, fte in in_post)
-    mash_from_records = any(w.team == "mash" for w in workers)
 
     # -- who held what on the day --------------------------------------------------------------------
     held = invo[before(invo["invo_involvement_start_date"]) & open_then(invo["invo_involvement_end_date"])]
@@ -246,7 +249,7 @@ def opening_state(extract: Extract, on: dt.date | None = None) -> Opening:
                               "wait to be reallocated")
     notes.add(int(not at_end), "a case open on an earlier day counts as seen there if the extract says it was seen "
                                "(the SSD holds no date for the visit)")
-    if not mash_from_records:
+    if not any(w.team == "mash" for w in workers):
         notes.add(1, "the records list no MASH staff: the service's MASH establishment is used")
 
     # -- contacts still at the MASH, and children who may come back -----------------------------------
@@ -254,7 +257,7 @@ def opening_state(extract: Extract, on: dt.date | None = None) -> Opening:
     notes.add(len(contacts), "{n} contacts dated before the day and not decided by it start at the MASH")
     leavers = _leavers(t, day, set(ref["cine_person_id"]) | at_mash)
     return Opening(day.date(), workers, tuple(cases), tuple(contacts), tuple(notes.lines), tuple(leavers),
-                   extract.digest, (str(extract.first_day.date()), str(extract.last_day.date())), mash_from_records)
+                   extract.digest, (str(extract.first_day.date()), str(extract.last_day.date())))
 
 
 LEAVERS_WITHIN_DAYS = 5 * 365   # children who left longer ago are not followed (returns are rarer by then)
